@@ -1,0 +1,171 @@
+//! Framing: finding where each segment ends, cheaply, before anything is split.
+//!
+//! This is the hot path. The terminator is found with memchr (memchr2 when a release
+//! character may escape it), and one branch-free pass over the segment counts the
+//! separators for the limit checks. Element splitting happens later, only when asked for.
+
+use memchr::{memchr, memchr2};
+
+use crate::delimiters::Delimiters;
+use crate::segment::{is_line_break, SegmentFlags, Tag};
+
+/// Result of looking for the segment that starts at a position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Framed {
+    /// A segment occupies `start..end`; its terminator is at `end`.
+    Segment { end: usize },
+    /// More input is needed to find the terminator.
+    NeedMore,
+    /// No terminator within the segment limit.
+    TooLong,
+    /// The input ends before the terminator.
+    Truncated,
+}
+
+/// Finds the end of the segment starting at `start`.
+#[inline]
+pub(crate) fn find_segment_end(buf: &[u8], start: usize, delimiters: &Delimiters, max_len: usize, eof: bool) -> Framed {
+    let window_end = buf.len().min(start.saturating_add(max_len).saturating_add(1));
+    let window = buf.get(start..window_end).unwrap_or_default();
+    let found = match delimiters.release {
+        None => memchr(delimiters.segment, window),
+        Some(release) => {
+            let mut from = 0;
+            loop {
+                match window.get(from..).and_then(|w| memchr2(delimiters.segment, release, w)) {
+                    None => break None,
+                    Some(i) => {
+                        let at = from + i;
+                        if window.get(at) == Some(&delimiters.segment) {
+                            break Some(at);
+                        }
+                        from = at + 2;
+                    }
+                }
+            }
+        }
+    };
+    match found {
+        Some(i) => Framed::Segment { end: start + i },
+        None if window_end < buf.len() || window.len() > max_len => Framed::TooLong,
+        None if eof => Framed::Truncated,
+        None => Framed::NeedMore,
+    }
+}
+
+/// Separator counts of one segment's data, from a single pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub elements: usize,
+    pub components: usize,
+    pub repetitions: usize,
+    pub line_breaks: usize,
+    pub releases: usize,
+}
+
+/// Counts separators in `data`. Written as independent sums so that the compiler
+/// vectorizes it; escaped separators are counted too (callers recount exactly when a limit
+/// seems breached and the segment has release characters).
+#[inline]
+pub(crate) fn count(data: &[u8], d: &Delimiters) -> Counts {
+    let (es, cs) = (d.element, d.component);
+    // Without a repetition (or release) byte, compare against the element separator and
+    // discard the sum: it keeps the loop branch-free.
+    let rs = d.repetition.unwrap_or(es);
+    let xs = d.release.unwrap_or(es);
+    // A line break that is itself a delimiter is not a stray line break.
+    let (lf, cr) = (!d.is_delimiter(b'\n'), !d.is_delimiter(b'\r'));
+    let (mut e, mut c, mut r, mut lb, mut x) = (0u32, 0u32, 0u32, 0u32, 0u32);
+    for &b in data {
+        e += u32::from(b == es);
+        c += u32::from(b == cs);
+        r += u32::from(b == rs);
+        x += u32::from(b == xs);
+        lb += u32::from(((b == b'\n') & lf) | ((b == b'\r') & cr));
+    }
+    Counts {
+        elements: e as usize,
+        components: c as usize,
+        repetitions: if d.repetition.is_some() { r as usize } else { 0 },
+        line_breaks: lb as usize,
+        releases: if d.release.is_some() { x as usize } else { 0 },
+    }
+}
+
+/// A segment's tag and where its elements start, with wrap line breaks removed from the tag.
+pub(crate) fn split_tag(raw: &[u8], d: &Delimiters, line_breaks: bool) -> (Result<Tag, Vec<u8>>, usize) {
+    let data_start = memchr(d.element, raw).unwrap_or(raw.len());
+    let tag_bytes = raw.get(..data_start).unwrap_or_default();
+    let tag = if line_breaks && tag_bytes.iter().any(|b| is_line_break(*b)) {
+        let cleaned: Vec<u8> = tag_bytes.iter().copied().filter(|b| !is_line_break(*b)).collect();
+        Tag::new(&cleaned).ok_or(cleaned)
+    } else {
+        Tag::new(tag_bytes).ok_or_else(|| tag_bytes.to_vec())
+    };
+    (tag, data_start)
+}
+
+/// The flags that tell later stages how to read the segment.
+pub(crate) fn flags_for(counts: &Counts, line_breaks_allowed: bool) -> SegmentFlags {
+    let mut flags = SegmentFlags::empty();
+    if counts.releases > 0 {
+        flags.insert(SegmentFlags::RELEASE);
+    }
+    if counts.line_breaks > 0 && line_breaks_allowed {
+        flags.insert(SegmentFlags::LINE_BREAKS);
+    }
+    flags
+}
+
+/// Skips line breaks between segments.
+#[inline]
+pub(crate) fn skip_line_breaks(buf: &[u8], mut pos: usize) -> usize {
+    while buf.get(pos).is_some_and(|b| is_line_break(*b)) {
+        pos += 1;
+    }
+    pos
+}
+
+/// Skips what may stand between interchanges: whitespace, and the NUL and SUB (0x1A)
+/// padding that some transfer programs append.
+#[inline]
+pub(crate) fn skip_filler(buf: &[u8], mut pos: usize) -> usize {
+    while buf.get(pos).is_some_and(|b| matches!(b, b'\n' | b'\r' | b' ' | b'\t' | 0 | 0x1a)) {
+        pos += 1;
+    }
+    pos
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_terminator_with_escapes() {
+        let d = Delimiters::EDIFACT;
+        let buf = b"IMD+F++:::Tolkien?'s'NEXT'";
+        assert_eq!(find_segment_end(buf, 0, &d, 100, false), Framed::Segment { end: 20 });
+        assert_eq!(find_segment_end(b"ABC+??'X", 0, &d, 100, false), Framed::Segment { end: 6 });
+        assert_eq!(find_segment_end(b"ABC+?", 0, &d, 100, false), Framed::NeedMore);
+        assert_eq!(find_segment_end(b"ABC+?", 0, &d, 100, true), Framed::Truncated);
+    }
+
+    #[test]
+    fn limit_is_enforced() {
+        let d = Delimiters::X12;
+        let buf = b"ST*850*0001~";
+        assert_eq!(find_segment_end(buf, 0, &d, 11, false), Framed::Segment { end: 11 });
+        assert_eq!(find_segment_end(buf, 0, &d, 10, false), Framed::TooLong);
+        assert_eq!(find_segment_end(b"ST*850", 0, &d, 5, false), Framed::TooLong);
+        assert_eq!(find_segment_end(b"ST*850", 0, &d, 50, false), Framed::NeedMore);
+    }
+
+    #[test]
+    fn counts_separators() {
+        let c = count(b"*A>B^C*D\n", &Delimiters::X12);
+        assert_eq!(c, Counts { elements: 2, components: 1, repetitions: 1, line_breaks: 1, releases: 0 });
+        let c = count(b"+A?+B", &Delimiters::EDIFACT);
+        assert_eq!(c.releases, 1);
+        assert_eq!(c.repetitions, 0);
+    }
+}

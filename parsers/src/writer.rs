@@ -1,0 +1,392 @@
+//! Writing interchanges: a `tree::Interchange` serialized with its delimiters, trailers and
+//! counts computed.
+//!
+//! X12 has no escape: a value that contains a delimiter cannot be written and is refused.
+//! EDIFACT values are escaped with the release character.
+
+use crate::delimiters::{ByteDisplay, DelimiterConflict, Delimiters, Standard};
+use crate::tree::{Element, Interchange, Segment};
+use crate::x12::isa::ISA_WIDTHS;
+
+/// How to lay the output out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// A line feed after each segment terminator (many partners' files look like this; it is
+    /// ignored on reading). Not added when the terminator is itself a line break.
+    pub line_break_after_segment: bool,
+}
+
+/// Why a tree cannot be written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    #[error(
+        "{segment}{element:02} value {value:?} contains the {delimiter_name} {delimiter}, which X12 cannot escape"
+    )]
+    DelimiterInValue {
+        segment: String,
+        element: usize,
+        value: String,
+        delimiter_name: &'static str,
+        delimiter: ByteDisplay,
+    },
+    #[error("the EDIFACT value {value:?} in {segment}{element:02} needs escaping but the interchange has no release character")]
+    NoReleaseCharacter { segment: String, element: usize, value: String },
+    #[error("{segment}{element:02} repeats but the interchange has no repetition separator")]
+    NoRepetitionSeparator { segment: String, element: usize },
+    #[error("ISA{element:02} value {value:?} is longer than its fixed width of {width}")]
+    IsaFieldTooLong { element: usize, value: String, width: usize },
+    #[error("the {standard} interchange has no {what} header")]
+    MissingHeader { standard: Standard, what: &'static str },
+    #[error("{segment} is not a valid segment tag")]
+    InvalidTag { segment: String },
+    #[error("the delimiters cannot be used: {0}")]
+    Delimiters(DelimiterConflict),
+}
+
+/// Writes one interchange.
+pub fn write(interchange: &Interchange, options: WriteOptions, out: &mut Vec<u8>) -> Result<(), WriteError> {
+    interchange.delimiters.check(interchange.standard).map_err(WriteError::Delimiters)?;
+    let mut writer = SegmentWriter { d: interchange.delimiters, standard: interchange.standard, options, out };
+    match interchange.standard {
+        Standard::X12 => write_x12(interchange, &mut writer),
+        Standard::Edifact => write_edifact(interchange, &mut writer),
+    }
+}
+
+/// Writes interchanges one after the other.
+pub fn write_all(interchanges: &[Interchange], options: WriteOptions) -> Result<Vec<u8>, WriteError> {
+    let mut out = Vec::new();
+    for interchange in interchanges {
+        write(interchange, options, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn write_x12(interchange: &Interchange, w: &mut SegmentWriter<'_>) -> Result<(), WriteError> {
+    let header =
+        interchange.header.as_ref().ok_or(WriteError::MissingHeader { standard: Standard::X12, what: "ISA" })?;
+    w.isa(header)?;
+    for ta1 in &interchange.acknowledgments {
+        w.segment(ta1)?;
+    }
+    for group in &interchange.groups {
+        let gs = group.header.as_ref().ok_or(WriteError::MissingHeader { standard: Standard::X12, what: "GS" })?;
+        w.segment(gs)?;
+        for set in &group.transaction_sets {
+            w.segment(&set.header)?;
+            for segment in &set.segments {
+                w.segment(segment)?;
+            }
+            let count = (set.segments.len() + 2).to_string();
+            w.segment(&Segment::simple("SE", &[count.as_str(), set.header.value(2)]))?;
+        }
+        let count = group.transaction_sets.len().to_string();
+        w.segment(&Segment::simple("GE", &[count.as_str(), gs.value(6)]))?;
+    }
+    let count = interchange.groups.len().to_string();
+    w.segment(&Segment::simple("IEA", &[count.as_str(), header.value(13)]))
+}
+
+fn write_edifact(interchange: &Interchange, w: &mut SegmentWriter<'_>) -> Result<(), WriteError> {
+    let d = interchange.delimiters;
+    if interchange.service_string_advice || d != interchange.default_edifact_delimiters() {
+        w.out.extend_from_slice(b"UNA");
+        w.out.extend_from_slice(&[
+            d.component,
+            d.element,
+            d.decimal,
+            d.release.unwrap_or(b' '),
+            d.repetition.unwrap_or(b' '),
+            d.segment,
+        ]);
+        w.line_break();
+    }
+    if let Some(unb) = &interchange.header {
+        w.segment(unb)?;
+    }
+    let uses_groups = interchange.groups.iter().any(|g| g.header.is_some());
+    for group in &interchange.groups {
+        if let Some(ung) = &group.header {
+            w.segment(ung)?;
+        }
+        for message in &group.transaction_sets {
+            w.segment(&message.header)?;
+            for segment in &message.segments {
+                w.segment(segment)?;
+            }
+            let count = (message.segments.len() + 2).to_string();
+            w.segment(&Segment::simple("UNT", &[count.as_str(), message.header.value(1)]))?;
+        }
+        if let Some(ung) = &group.header {
+            let count = group.transaction_sets.len().to_string();
+            w.segment(&Segment::simple("UNE", &[count.as_str(), ung.value(5)]))?;
+        }
+    }
+    if let Some(unb) = &interchange.header {
+        let count =
+            if uses_groups { interchange.groups.len() } else { interchange.transaction_set_count() }.to_string();
+        w.segment(&Segment::simple("UNZ", &[count.as_str(), unb.value(5)]))?;
+    }
+    Ok(())
+}
+
+struct SegmentWriter<'a> {
+    d: Delimiters,
+    standard: Standard,
+    options: WriteOptions,
+    out: &'a mut Vec<u8>,
+}
+
+impl SegmentWriter<'_> {
+    fn segment(&mut self, segment: &Segment) -> Result<(), WriteError> {
+        if crate::segment::Tag::new(segment.tag.as_bytes()).is_none() {
+            return Err(WriteError::InvalidTag { segment: segment.tag.clone() });
+        }
+        self.out.extend_from_slice(segment.tag.as_bytes());
+        for (i, element) in segment.elements.iter().enumerate() {
+            self.out.push(self.d.element);
+            self.element(&segment.tag, i + 1, element)?;
+        }
+        self.terminate();
+        Ok(())
+    }
+
+    fn element(&mut self, tag: &str, position: usize, element: &Element) -> Result<(), WriteError> {
+        for (r, repetition) in element.0.iter().enumerate() {
+            if r > 0 {
+                let rep = self
+                    .d
+                    .repetition
+                    .ok_or_else(|| WriteError::NoRepetitionSeparator { segment: tag.to_owned(), element: position })?;
+                self.out.push(rep);
+            }
+            for (c, component) in repetition.iter().enumerate() {
+                if c > 0 {
+                    self.out.push(self.d.component);
+                }
+                self.value(tag, position, component)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, tag: &str, position: usize, value: &str) -> Result<(), WriteError> {
+        let bytes = value.as_bytes();
+        if !bytes.iter().any(|b| self.d.is_delimiter(*b)) {
+            self.out.extend_from_slice(bytes);
+            return Ok(());
+        }
+        match (self.standard, self.d.release) {
+            (Standard::Edifact, Some(release)) => {
+                for &b in bytes {
+                    if self.d.is_delimiter(b) {
+                        self.out.push(release);
+                    }
+                    self.out.push(b);
+                }
+                Ok(())
+            }
+            (Standard::Edifact, None) => Err(WriteError::NoReleaseCharacter {
+                segment: tag.to_owned(),
+                element: position,
+                value: value.to_owned(),
+            }),
+            (Standard::X12, _) => {
+                let byte = bytes.iter().copied().find(|b| self.d.is_delimiter(*b)).unwrap_or_default();
+                Err(WriteError::DelimiterInValue {
+                    segment: tag.to_owned(),
+                    element: position,
+                    value: value.to_owned(),
+                    delimiter_name: delimiter_name(&self.d, byte),
+                    delimiter: ByteDisplay(byte),
+                })
+            }
+        }
+    }
+
+    /// The ISA: fixed widths, ISA11 and ISA16 as the delimiters say.
+    fn isa(&mut self, isa: &Segment) -> Result<(), WriteError> {
+        self.out.extend_from_slice(b"ISA");
+        let version = isa.value(12).parse::<u32>().unwrap_or(0);
+        for (i, width) in ISA_WIDTHS.iter().enumerate() {
+            let position = i + 1;
+            self.out.push(self.d.element);
+            let value = match position {
+                11 if version >= 402 && self.d.repetition.is_some() => {
+                    (self.d.repetition.unwrap_or(b'^') as char).to_string()
+                }
+                16 => (self.d.component as char).to_string(),
+                _ => isa.value(position).to_owned(),
+            };
+            if value.len() > *width {
+                return Err(WriteError::IsaFieldTooLong { element: position, value, width: *width });
+            }
+            if position != 11 && position != 16 {
+                if let Some(&b) = value.as_bytes().iter().find(|b| self.d.is_delimiter(**b)) {
+                    return Err(WriteError::DelimiterInValue {
+                        segment: "ISA".to_owned(),
+                        element: position,
+                        value,
+                        delimiter_name: delimiter_name(&self.d, b),
+                        delimiter: ByteDisplay(b),
+                    });
+                }
+            }
+            // ISA13 is numeric: pad with zeros; the others are padded with spaces.
+            let pad = if position == 13 && value.bytes().all(|b| b.is_ascii_digit()) { b'0' } else { b' ' };
+            if pad == b'0' {
+                self.out.extend(std::iter::repeat_n(b'0', width - value.len()));
+                self.out.extend_from_slice(value.as_bytes());
+            } else {
+                self.out.extend_from_slice(value.as_bytes());
+                self.out.extend(std::iter::repeat_n(b' ', width - value.len()));
+            }
+        }
+        self.terminate();
+        Ok(())
+    }
+
+    fn terminate(&mut self) {
+        self.out.push(self.d.segment);
+        self.line_break();
+    }
+
+    fn line_break(&mut self) {
+        if self.options.line_break_after_segment && self.d.segment != b'\n' && self.d.segment != b'\r' {
+            self.out.push(b'\n');
+        }
+    }
+}
+
+fn delimiter_name(d: &Delimiters, byte: u8) -> &'static str {
+    if byte == d.element {
+        "element separator"
+    } else if byte == d.component {
+        "component separator"
+    } else if Some(byte) == d.repetition {
+        "repetition separator"
+    } else if byte == d.segment {
+        "segment terminator"
+    } else {
+        "release character"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::ParseOptions;
+    use crate::tree::{parse, Group, TransactionSet};
+
+    fn x12_tree() -> Interchange {
+        let isa = Segment::simple(
+            "ISA",
+            &[
+                "00",
+                "",
+                "00",
+                "",
+                "ZZ",
+                "SENDER",
+                "ZZ",
+                "RECEIVER",
+                "260101",
+                "1200",
+                "^",
+                "00501",
+                "000000042",
+                "0",
+                "P",
+                ">",
+            ],
+        );
+        Interchange {
+            standard: Standard::X12,
+            delimiters: Delimiters::X12,
+            service_string_advice: false,
+            header: Some(isa),
+            acknowledgments: vec![],
+            groups: vec![Group {
+                header: Some(Segment::simple(
+                    "GS",
+                    &["PO", "SENDER", "RECEIVER", "20260101", "1200", "7", "X", "005010"],
+                )),
+                transaction_sets: vec![TransactionSet {
+                    header: Segment::simple("ST", &["850", "0001"]),
+                    segments: vec![Segment::simple("BEG", &["00", "SA", "PO-1", "", "20260101"])],
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn x12_counts_and_trailers() {
+        let out = write_all(&[x12_tree()], WriteOptions::default()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("ISA*00*          *00*          *ZZ*SENDER         *"), "{text}");
+        assert!(text.ends_with("ST*850*0001~BEG*00*SA*PO-1**20260101~SE*3*0001~GE*1*7~IEA*1*000000042~"), "{text}");
+        assert_eq!(text.find("GS").unwrap(), 106);
+    }
+
+    #[test]
+    fn x12_refuses_delimiters_in_values() {
+        let mut tree = x12_tree();
+        tree.groups[0].transaction_sets[0].segments[0].elements[2] = Element::simple("PO*1");
+        let err = write_all(&[tree], WriteOptions::default()).unwrap_err();
+        assert_eq!(err.to_string(), "BEG03 value \"PO*1\" contains the element separator '*', which X12 cannot escape");
+    }
+
+    #[test]
+    fn round_trip_through_parser() {
+        let tree = x12_tree();
+        let out = write_all(&[tree.clone()], WriteOptions { line_break_after_segment: true }).unwrap();
+        let (parsed, errors) = parse(&out, ParseOptions::default());
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut expected = tree;
+        // The parser reads ISA fields at their fixed widths.
+        let isa = expected.header.as_mut().unwrap();
+        isa.elements[1] = Element::simple(" ".repeat(10));
+        isa.elements[3] = Element::simple(" ".repeat(10));
+        isa.elements[5] = Element::simple(format!("{:<15}", "SENDER"));
+        isa.elements[7] = Element::simple(format!("{:<15}", "RECEIVER"));
+        assert_eq!(parsed, vec![expected]);
+    }
+
+    #[test]
+    fn edifact_escapes_with_release_character() {
+        let tree = Interchange {
+            standard: Standard::Edifact,
+            delimiters: Delimiters::EDIFACT,
+            service_string_advice: true,
+            header: Some(Segment::new(
+                "UNB",
+                vec![
+                    Element::composite(["UNOC", "3"]),
+                    Element::composite(["SENDER", "14"]),
+                    Element::composite(["RECEIVER", "14"]),
+                    Element::composite(["260101", "1200"]),
+                    Element::simple("42"),
+                ],
+            )),
+            acknowledgments: vec![],
+            groups: vec![Group {
+                header: None,
+                transaction_sets: vec![TransactionSet {
+                    header: Segment::new(
+                        "UNH",
+                        vec![Element::simple("1"), Element::composite(["ORDERS", "D", "96A", "UN"])],
+                    ),
+                    segments: vec![Segment::new("FTX", vec![Element::simple("AAI"), Element::simple("it's 1+1:2?")])],
+                }],
+            }],
+        };
+        let out = write_all(&[tree.clone()], WriteOptions::default()).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(text.contains("FTX+AAI+it?'s 1?+1?:2??'"), "{text}");
+        assert!(text.ends_with("UNT+3+1'UNZ+1+42'"), "{text}");
+        let (parsed, errors) = parse(&out, ParseOptions::default());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(parsed, vec![tree]);
+    }
+}

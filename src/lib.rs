@@ -1,0 +1,1 @@
+//! Crossdock gateway (placeholder while the parser lands).
