@@ -61,6 +61,9 @@ pub(crate) struct Counts {
     pub repetitions: usize,
     pub line_breaks: usize,
     pub releases: usize,
+    /// Set by `scan` for a short segment with no line break or release character: nothing
+    /// about its shape needs checking.
+    pub clean: bool,
 }
 
 /// Counts separators in `data`. Written as independent sums so that the compiler
@@ -89,20 +92,66 @@ pub(crate) fn count(data: &[u8], d: &Delimiters) -> Counts {
         repetitions: if d.repetition.is_some() { r as usize } else { 0 },
         line_breaks: lb as usize,
         releases: if d.release.is_some() { x as usize } else { 0 },
+        clean: false,
     }
 }
 
-/// A segment's tag and where its elements start, with wrap line breaks removed from the tag.
-pub(crate) fn split_tag(raw: &[u8], d: &Delimiters, line_breaks: bool) -> (Result<Tag, Vec<u8>>, usize) {
+/// Counts what the limit checks and flags need, skipping the full count when it cannot
+/// matter: a segment no longer than `short_max` bytes cannot break a limit of that size, so it
+/// only needs to know whether it holds a line break or a release character.
+#[inline]
+pub(crate) fn scan(raw: &[u8], d: &Delimiters, short_max: usize) -> Counts {
+    if raw.len() <= short_max && !contains_any(raw, b'\n', b'\r', d.release.unwrap_or(b'\n')) {
+        return Counts { clean: true, ..Counts::default() };
+    }
+    count(raw, d)
+}
+
+/// Whether `bytes` holds any of three bytes, eight bytes at a time (SWAR): on the short
+/// slices segments are, this beats both a memchr call's setup and a byte loop.
+#[inline]
+pub(crate) fn contains_any(bytes: &[u8], a: u8, b: u8, c: u8) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    #[inline]
+    fn has_zero_byte(v: u64) -> bool {
+        v.wrapping_sub(LOW) & !v & HIGH != 0
+    }
+    let (va, vb, vc) = (LOW * u64::from(a), LOW * u64::from(b), LOW * u64::from(c));
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let Ok(word) = <[u8; 8]>::try_from(word) else { continue };
+        let w = u64::from_le_bytes(word);
+        if has_zero_byte(w ^ va) | has_zero_byte(w ^ vb) | has_zero_byte(w ^ vc) {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&x| (x == a) | (x == b) | (x == c))
+}
+
+/// A segment's tag and where its elements start. `None` for an invalid tag (the caller
+/// shows the bytes before `data_start`). With `line_breaks`, wrap line breaks inside the
+/// tag are dropped.
+#[inline]
+pub(crate) fn split_tag(raw: &[u8], d: &Delimiters, line_breaks: bool) -> (Option<Tag>, usize) {
+    if !line_breaks {
+        // Tags are at most 4 bytes: read them by hand.
+        let n = raw.len().min(5);
+        let mut len = 0;
+        while len < n && raw[len] != d.element {
+            len += 1;
+        }
+        if len <= 4 {
+            return (Tag::new(&raw[..len]), len);
+        }
+    }
     let data_start = memchr(d.element, raw).unwrap_or(raw.len());
     let tag_bytes = raw.get(..data_start).unwrap_or_default();
-    let tag = if line_breaks && tag_bytes.iter().any(|b| is_line_break(*b)) {
+    if line_breaks && tag_bytes.iter().any(|b| is_line_break(*b)) {
         let cleaned: Vec<u8> = tag_bytes.iter().copied().filter(|b| !is_line_break(*b)).collect();
-        Tag::new(&cleaned).ok_or(cleaned)
-    } else {
-        Tag::new(tag_bytes).ok_or_else(|| tag_bytes.to_vec())
-    };
-    (tag, data_start)
+        return (Tag::new(&cleaned), data_start);
+    }
+    (Tag::new(tag_bytes), data_start)
 }
 
 /// The flags that tell later stages how to read the segment.
@@ -161,9 +210,34 @@ mod tests {
     }
 
     #[test]
+    fn contains_any_finds_bytes_anywhere() {
+        let text = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        for i in 0..text.len() {
+            let mut bytes = text.to_vec();
+            bytes[i] = b'\n';
+            assert!(contains_any(&bytes, b'\n', b'\r', b'?'), "at {i}");
+            assert!(contains_any(&bytes[..=i], b'\r', b'\n', b'?'), "at {i}");
+        }
+        assert!(!contains_any(text, b'\n', b'\r', b'?'));
+        assert!(!contains_any(b"", b'\n', b'\r', b'?'));
+        // Bytes that differ by the high bit must not match.
+        assert!(!contains_any(&[0x8a; 16], b'\n', b'\r', b'?'));
+    }
+
+    #[test]
+    fn tags_are_split() {
+        let d = Delimiters::X12;
+        assert_eq!(split_tag(b"ST*850", &d, false), (Tag::new(b"ST"), 2));
+        assert_eq!(split_tag(b"UNS", &d, false), (Tag::new(b"UNS"), 3));
+        assert_eq!(split_tag(b"ABCDE*1", &d, false), (None, 5));
+        assert_eq!(split_tag(b"", &d, false), (None, 0));
+        assert_eq!(split_tag(b"U\nNH*1", &d, true), (Tag::new(b"UNH"), 4));
+    }
+
+    #[test]
     fn counts_separators() {
         let c = count(b"*A>B^C*D\n", &Delimiters::X12);
-        assert_eq!(c, Counts { elements: 2, components: 1, repetitions: 1, line_breaks: 1, releases: 0 });
+        assert_eq!(c, Counts { elements: 2, components: 1, repetitions: 1, line_breaks: 1, releases: 0, clean: false });
         let c = count(b"+A?+B", &Delimiters::EDIFACT);
         assert_eq!(c.releases, 1);
         assert_eq!(c.repetitions, 0);

@@ -3,7 +3,7 @@
 
 /// Parser options. `ParseOptions::default()` is strict; each `allow_*` flag relaxes one
 /// rule that real partners are known to break.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParseOptions {
     /// EDIFACT files hard-wrapped at a fixed width (line breaks inside segments, even inside
     /// tags and values). The line breaks are ignored. Off: a line break inside a segment is
@@ -19,18 +19,6 @@ pub struct ParseOptions {
     pub check_charset: bool,
     /// Upper bounds; a breach is a typed error, never an unbounded allocation.
     pub limits: Limits,
-}
-
-impl Default for ParseOptions {
-    fn default() -> Self {
-        ParseOptions {
-            allow_line_breaks_in_segments: false,
-            allow_bare_messages: false,
-            allow_isa_width_variance: false,
-            check_charset: false,
-            limits: Limits::default(),
-        }
-    }
 }
 
 impl ParseOptions {

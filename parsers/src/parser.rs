@@ -16,7 +16,9 @@ use crate::delimiters::{Delimiters, Standard};
 use crate::edifact::una::{check_syntax, parse_una, Charset, UNA_LEN};
 use crate::envelope::{Event, Group, GroupEnd, Interchange, InterchangeEnd, SegmentBuf, Span, TransactionSet};
 use crate::error::{preview, Error, ErrorKind};
-use crate::frame::{count, find_segment_end, flags_for, skip_filler, skip_line_breaks, split_tag, Counts, Framed};
+use crate::frame::{
+    contains_any, count, find_segment_end, flags_for, scan, skip_filler, skip_line_breaks, split_tag, Counts, Framed,
+};
 use crate::location::{ControlNumbers, Location};
 use crate::options::ParseOptions;
 use crate::segment::{Segment, SegmentFlags, Tag};
@@ -124,6 +126,9 @@ pub struct Parser {
 
     pending: VecDeque<Error>,
     current: Current,
+    /// Segments up to this length cannot breach the element, component or repetition limits,
+    /// so their separators are not counted.
+    short_segment_max: usize,
 }
 
 fn empty_segment_buf() -> SegmentBuf {
@@ -133,7 +138,6 @@ fn empty_segment_buf() -> SegmentBuf {
 impl Parser {
     pub fn new(options: ParseOptions) -> Self {
         Parser {
-            options,
             keep_segments: true,
             base: 0,
             pos: 0,
@@ -167,6 +171,11 @@ impl Parser {
             spans: Vec::new(),
             pending: VecDeque::new(),
             current: Current::Nothing,
+            short_segment_max: {
+                let l = &options.limits;
+                l.elements_per_segment_max.min(l.components_per_element_max).min(l.repetitions_per_element_max)
+            },
+            options,
         }
     }
 
@@ -487,17 +496,17 @@ impl Parser {
             Framed::TooLong | Framed::Truncated => self.fatal(unreadable(self.seen_interchange), offset),
             Framed::Segment { end } => {
                 let raw = buf.get(start..end).unwrap_or_default();
-                let (tag, _) = split_tag(raw, &delimiters, false);
+                let (tag, data_start) = split_tag(raw, &delimiters, false);
                 let found = match tag {
-                    Ok(tag) => tag.as_str().to_owned(),
-                    Err(ref bytes) => preview(bytes),
+                    Some(tag) => tag.as_str().to_owned(),
+                    None => preview(raw.get(..data_start).unwrap_or_default()),
                 };
-                if tag.is_err() && !self.seen_interchange {
+                if tag.is_none() && !self.seen_interchange {
                     return self.fatal(unreadable(false), offset);
                 }
                 self.segment_number += 1;
                 self.pos = end + 1;
-                let location = self.location(offset, self.segment_number, tag.ok(), None);
+                let location = self.location(offset, self.segment_number, tag, None);
                 let expected = match syntax.standard {
                     Standard::X12 => "ISA",
                     Standard::Edifact => "UNB",
@@ -554,6 +563,7 @@ impl Parser {
     // ---- inside an interchange --------------------------------------------------------
 
     fn inside(&mut self, buf: &[u8], eof: bool) -> Step {
+        self.body_run(buf);
         let pos = skip_line_breaks(buf, self.pos);
         self.pos = pos;
         let offset = self.base + pos as u64;
@@ -564,7 +574,10 @@ impl Parser {
             return self.close_innermost(None, offset);
         }
         // A UNA inside an EDIFACT interchange starts the next one.
-        if self.syntax.standard == Standard::Edifact && buf.get(pos..pos + 3) == Some(b"UNA") {
+        if buf.get(pos) == Some(&b'U')
+            && self.syntax.standard == Standard::Edifact
+            && buf.get(pos..pos + 3) == Some(b"UNA")
+        {
             return self.close_innermost(Some(Tag::from_static("UNA")), offset);
         }
         let max = self.options.limits.segment_bytes_max;
@@ -600,6 +613,63 @@ impl Parser {
         }
     }
 
+    /// The hot path: the plain body segments of an open transaction set, one after another,
+    /// without the general machinery. It stops, leaving `pos` at the segment, at anything that
+    /// needs more care (an envelope segment, a segment long enough to be counted, a line
+    /// break or release character, a limit about to be reached, the end of the buffer); the
+    /// general path then handles that segment.
+    #[inline]
+    fn body_run(&mut self, buf: &[u8]) {
+        if self.charset != Charset::Unchecked {
+            return;
+        }
+        let Some(set) = self.set.as_mut() else { return };
+        if set.overflowed {
+            return;
+        }
+        let d = self.delimiters;
+        let limits = &self.options.limits;
+        let third = d.release.unwrap_or(b'\n');
+        let interchange_end = self.interchange_state.start.saturating_add(limits.interchange_bytes_max);
+        let set_end = set.start.saturating_add(limits.transaction_set_bytes_max as u64);
+        let mut pos = self.pos;
+        loop {
+            pos = skip_line_breaks(buf, pos);
+            let end = match find_segment_end(buf, pos, &d, limits.segment_bytes_max, false) {
+                Framed::Segment { end } => end,
+                _ => break,
+            };
+            let raw = buf.get(pos..end).unwrap_or_default();
+            if raw.len() > self.short_segment_max || contains_any(raw, b'\n', b'\r', third) {
+                break;
+            }
+            let (Some(tag), data_start) = split_tag(raw, &d, false) else { break };
+            let offset = self.base + pos as u64;
+            let end_offset = offset + raw.len() as u64;
+            if self.syntax.role(tag) != Role::Body
+                || set.segments as usize >= limits.segments_per_transaction_set_max
+                || end_offset > set_end
+                || end_offset > interchange_end
+            {
+                break;
+            }
+            set.segments += 1;
+            self.segment_number += 1;
+            if self.keep_segments {
+                self.spans.push(Span {
+                    start: offset,
+                    len: raw.len() as u32,
+                    data_start: data_start as u32,
+                    tag,
+                    flags: SegmentFlags::empty(),
+                    number: self.segment_number,
+                });
+            }
+            pos = end + 1;
+        }
+        self.pos = pos;
+    }
+
     /// Accepts an interchange trailer that ends the input without its terminator: files
     /// written without a final terminator are common, and the trailer's count and control
     /// number still prove the interchange complete.
@@ -610,7 +680,7 @@ impl Parser {
         let rest = buf.get(pos..)?;
         let len = rest.iter().rposition(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0 | 0x1a))? + 1;
         let (tag, _) = split_tag(rest.get(..len)?, &self.delimiters, false);
-        if self.syntax.role(tag.ok()?) != Role::InterchangeTrailer {
+        if self.syntax.role(tag?) != Role::InterchangeTrailer {
             return None;
         }
         let step = self.segment(buf, pos, pos + len);
@@ -644,14 +714,15 @@ impl Parser {
     fn segment(&mut self, buf: &[u8], start: usize, end: usize) -> Step {
         let raw = buf.get(start..end).unwrap_or_default();
         let delimiters = self.delimiters;
-        let counts = count(raw, &delimiters);
+        let counts = scan(raw, &delimiters, self.short_segment_max);
         let line_breaks = self.options.allow_line_breaks_in_segments && counts.line_breaks > 0;
         let (tag, data_start) = split_tag(raw, &delimiters, line_breaks);
         let number = self.segment_number + 1;
         let offset = self.base + start as u64;
         let tag = match tag {
-            Ok(tag) => tag,
-            Err(bytes) => {
+            Some(tag) => tag,
+            None => {
+                let bytes = raw.get(..data_start).unwrap_or_default();
                 self.consume(number, end);
                 let position = self.next_position();
                 if let Some(set) = &mut self.set {
@@ -659,7 +730,7 @@ impl Parser {
                 }
                 let location = self.location(offset, number, None, position);
                 self.report(
-                    ErrorKind::InvalidSegmentTag { found: String::from_utf8_lossy(&bytes).into_owned() },
+                    ErrorKind::InvalidSegmentTag { found: String::from_utf8_lossy(bytes).into_owned() },
                     location,
                 );
                 return Step::Continue;
@@ -1076,6 +1147,10 @@ impl Parser {
         tag: Tag,
         position: Option<u32>,
     ) {
+        if counts.clean && self.charset == Charset::Unchecked {
+            // A short segment with no line break: nothing can be wrong with its shape.
+            return;
+        }
         let limits = self.options.limits;
         let delimiters = self.delimiters;
         if counts.elements > limits.elements_per_segment_max {

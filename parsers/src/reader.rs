@@ -45,7 +45,10 @@ pub const CHUNK_BYTES: usize = 256 * 1024;
 #[derive(Debug)]
 pub struct StreamReader<R> {
     source: R,
+    /// `buf[..filled]` holds input; the rest is spare room, kept initialized so reads need
+    /// not zero it again.
     buf: Vec<u8>,
+    filled: usize,
     parser: Parser,
     eof: bool,
     chunk_bytes: usize,
@@ -53,7 +56,14 @@ pub struct StreamReader<R> {
 
 impl<R: Read> StreamReader<R> {
     pub fn new(source: R, options: ParseOptions) -> Self {
-        StreamReader { source, buf: Vec::new(), parser: Parser::new(options), eof: false, chunk_bytes: CHUNK_BYTES }
+        StreamReader {
+            source,
+            buf: Vec::new(),
+            filled: 0,
+            parser: Parser::new(options),
+            eof: false,
+            chunk_bytes: CHUNK_BYTES,
+        }
     }
 
     /// See `Parser::keep_segments`.
@@ -72,8 +82,12 @@ impl<R: Read> StreamReader<R> {
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Option<io::Result<Event<'_>>> {
         loop {
-            match self.parser.advance(&self.buf, self.eof) {
-                Progress::Ready => return self.parser.event(&self.buf).map(Ok),
+            let input = self.buf.get(..self.filled).unwrap_or_default();
+            match self.parser.advance(input, self.eof) {
+                Progress::Ready => {
+                    let input = self.buf.get(..self.filled).unwrap_or_default();
+                    return self.parser.event(input).map(Ok);
+                }
                 Progress::Done => return None,
                 Progress::NeedMore => {
                     if let Err(err) = self.fill() {
@@ -86,31 +100,30 @@ impl<R: Read> StreamReader<R> {
 
     /// Drops what the parser no longer needs, then reads one chunk.
     fn fill(&mut self) -> io::Result<()> {
-        let keep_from = self.parser.retain_from();
+        let keep_from = self.parser.retain_from().min(self.filled);
         // Compact only when it frees a good share: moving a large retained transaction set
         // on every read would be quadratic.
-        if keep_from > 0 && (keep_from >= self.chunk_bytes || keep_from * 2 >= self.buf.len()) {
-            self.buf.drain(..keep_from);
+        if keep_from > 0 && (keep_from >= self.chunk_bytes || keep_from * 2 >= self.filled) {
+            self.buf.copy_within(keep_from..self.filled, 0);
+            self.filled -= keep_from;
             self.parser.consume_prefix(keep_from);
         }
-        let old_len = self.buf.len();
-        self.buf.resize(old_len + self.chunk_bytes, 0);
+        if self.buf.len() < self.filled + self.chunk_bytes {
+            self.buf.resize(self.filled + self.chunk_bytes, 0);
+        }
         loop {
-            match self.source.read(&mut self.buf[old_len..]) {
+            let spare = self.buf.get_mut(self.filled..).unwrap_or_default();
+            match self.source.read(spare) {
                 Ok(0) => {
-                    self.buf.truncate(old_len);
                     self.eof = true;
                     return Ok(());
                 }
                 Ok(n) => {
-                    self.buf.truncate(old_len + n);
+                    self.filled += n;
                     return Ok(());
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => {
-                    self.buf.truncate(old_len);
-                    return Err(err);
-                }
+                Err(err) => return Err(err),
             }
         }
     }

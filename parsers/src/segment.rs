@@ -20,16 +20,26 @@ pub struct Tag {
 
 impl Tag {
     /// Validates `bytes` as a tag.
+    #[inline]
     pub fn new(bytes: &[u8]) -> Option<Tag> {
-        if bytes.is_empty() || bytes.len() > 4 || !bytes[0].is_ascii_uppercase() {
-            return None;
-        }
-        if !bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        let (&first, _) = bytes.split_first()?;
+        if bytes.len() > 4 || !first.is_ascii_uppercase() {
             return None;
         }
         let mut tag = Tag { bytes: [0; 4], len: bytes.len() as u8 };
-        tag.bytes[..bytes.len()].copy_from_slice(bytes);
+        for (slot, &b) in tag.bytes.iter_mut().zip(bytes) {
+            if !(b.is_ascii_uppercase() || b.is_ascii_digit()) {
+                return None;
+            }
+            *slot = b;
+        }
         Some(tag)
+    }
+
+    /// The tag as one number (bytes, zero-padded), for fast matching.
+    #[inline]
+    pub(crate) const fn code(&self) -> u32 {
+        u32::from_le_bytes(self.bytes)
     }
 
     /// A tag from a literal known to be valid (`"ST"`); an invalid literal gives the empty tag.
@@ -166,10 +176,7 @@ impl<'a> Segment<'a> {
     pub fn elements(&self) -> Elements<'a> {
         // `data` starts with the element separator; an empty `data` means no elements.
         let data = &self.raw[self.data_start..];
-        let rest = match data.split_first() {
-            Some((_, rest)) => Some(rest),
-            None => None,
-        };
+        let rest = data.split_first().map(|(_, rest)| rest);
         Elements {
             split: Splitter::new(rest, self.delimiters.element, self.escape()),
             delimiters: self.delimiters,

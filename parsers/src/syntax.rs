@@ -143,24 +143,41 @@ pub(crate) static EDIFACT: Syntax = Syntax {
 impl Syntax {
     #[inline]
     pub(crate) fn role(&self, tag: Tag) -> Role {
+        const fn code(text: &'static str) -> u32 {
+            Tag::from_static(text).code()
+        }
+        const ST: u32 = code("ST");
+        const SE: u32 = code("SE");
+        const GS: u32 = code("GS");
+        const GE: u32 = code("GE");
+        const ISA: u32 = code("ISA");
+        const IEA: u32 = code("IEA");
+        const TA1: u32 = code("TA1");
+        const UNH: u32 = code("UNH");
+        const UNT: u32 = code("UNT");
+        const UNG: u32 = code("UNG");
+        const UNE: u32 = code("UNE");
+        const UNB: u32 = code("UNB");
+        const UNA: u32 = code("UNA");
+        const UNZ: u32 = code("UNZ");
         match self.standard {
-            Standard::X12 => match tag.as_bytes() {
-                b"ST" => Role::SetHeader,
-                b"SE" => Role::SetTrailer,
-                b"GS" => Role::GroupHeader,
-                b"GE" => Role::GroupTrailer,
-                b"ISA" => Role::InterchangeHeader,
-                b"IEA" => Role::InterchangeTrailer,
-                b"TA1" => Role::InterchangeAcknowledgment,
+            Standard::X12 => match tag.code() {
+                ST => Role::SetHeader,
+                SE => Role::SetTrailer,
+                GS => Role::GroupHeader,
+                GE => Role::GroupTrailer,
+                ISA => Role::InterchangeHeader,
+                IEA => Role::InterchangeTrailer,
+                TA1 => Role::InterchangeAcknowledgment,
                 _ => Role::Body,
             },
-            Standard::Edifact => match tag.as_bytes() {
-                b"UNH" => Role::SetHeader,
-                b"UNT" => Role::SetTrailer,
-                b"UNG" => Role::GroupHeader,
-                b"UNE" => Role::GroupTrailer,
-                b"UNB" | b"UNA" => Role::InterchangeHeader,
-                b"UNZ" => Role::InterchangeTrailer,
+            Standard::Edifact => match tag.code() {
+                UNH => Role::SetHeader,
+                UNT => Role::SetTrailer,
+                UNG => Role::GroupHeader,
+                UNE => Role::GroupTrailer,
+                UNB | UNA => Role::InterchangeHeader,
+                UNZ => Role::InterchangeTrailer,
                 _ => Role::Body,
             },
         }

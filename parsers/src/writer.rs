@@ -340,7 +340,7 @@ mod tests {
     #[test]
     fn round_trip_through_parser() {
         let tree = x12_tree();
-        let out = write_all(&[tree.clone()], WriteOptions { line_break_after_segment: true }).unwrap();
+        let out = write_all(std::slice::from_ref(&tree), WriteOptions { line_break_after_segment: true }).unwrap();
         let (parsed, errors) = parse(&out, ParseOptions::default());
         assert!(errors.is_empty(), "{errors:?}");
         let mut expected = tree;
@@ -381,7 +381,7 @@ mod tests {
                 }],
             }],
         };
-        let out = write_all(&[tree.clone()], WriteOptions::default()).unwrap();
+        let out = write_all(std::slice::from_ref(&tree), WriteOptions::default()).unwrap();
         let text = String::from_utf8(out.clone()).unwrap();
         assert!(text.contains("FTX+AAI+it?'s 1?+1?:2??'"), "{text}");
         assert!(text.ends_with("UNT+3+1'UNZ+1+42'"), "{text}");

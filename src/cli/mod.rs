@@ -1,0 +1,89 @@
+//! The `crossdock` command line: one module per command, all returning an exit code.
+//!
+//! Exit codes are the contract of DESIGN.md: 0 all good, 1 any document invalid, 2 usage or
+//! I/O error.
+
+use std::io::{self, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod parse;
+
+/// Exit code: every document was good.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: some document was invalid.
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code: bad usage, or input that could not be read.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "crossdock", version, about = "EDI gateway: X12 and EDIFACT in, canonical JSON out")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the syntax tree as JSON Lines, one object per transaction set / message.
+    Parse(parse::Args),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Command::Parse(args) => parse::run(args),
+    };
+    ExitCode::from(code)
+}
+
+/// An input named on the command line: a file, or `-` for standard input.
+#[derive(Clone, Debug)]
+pub struct Input {
+    path: PathBuf,
+}
+
+impl Input {
+    pub fn new(path: PathBuf) -> Self {
+        Input { path }
+    }
+
+    pub fn is_stdin(&self) -> bool {
+        self.path.as_os_str() == "-"
+    }
+
+    /// How errors name this input.
+    pub fn name(&self) -> String {
+        if self.is_stdin() {
+            "<stdin>".to_owned()
+        } else {
+            self.path.display().to_string()
+        }
+    }
+
+    /// Opens the input for streaming.
+    pub fn open(&self) -> io::Result<Box<dyn Read>> {
+        if self.is_stdin() {
+            Ok(Box::new(io::stdin().lock()))
+        } else {
+            Ok(Box::new(std::fs::File::open(&self.path)?))
+        }
+    }
+
+    /// Reads the whole input.
+    pub fn read_all(&self) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.open()?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+}
