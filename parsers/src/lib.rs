@@ -13,6 +13,7 @@
 //! - `parser`: the one state machine that frames, validates envelopes and emits events.
 //! - `envelope`: the events and the interchange / group / transaction set views.
 //! - `reader`: `Reader` over a slice, `StreamReader` over a `Read` in bounded memory.
+//! - `tokens`: the segments alone, without envelope rules (`segments`).
 //! - `tree`: an owned tree of an interchange, for building documents and round trips.
 //! - `writer`: serializing a tree with chosen delimiters, counts and trailers computed.
 //! - `error`, `location`: `{kind, location}` errors.
@@ -46,6 +47,7 @@ pub mod parser;
 pub mod reader;
 pub mod segment;
 mod syntax;
+pub mod tokens;
 pub mod tree;
 pub mod writer;
 pub mod x12;
@@ -58,6 +60,7 @@ pub use options::{Limits, ParseOptions};
 pub use parser::{Parser, Progress};
 pub use reader::{Reader, StreamReader};
 pub use segment::{Component, Element, Segment, SegmentFlags, Tag};
+pub use tokens::{segments, Segments};
 
 /// Detects the standard from the first bytes (after whitespace): `ISA` is X12; `UNA`,
 /// `UNB` or `UNH` is EDIFACT.
