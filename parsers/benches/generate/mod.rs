@@ -55,6 +55,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    #[allow(dead_code)] // used by the example, not the benchmark
     pub fn parse(name: &str) -> Option<Kind> {
         match name {
             "850" => Some(Kind::X12_850),
