@@ -1,0 +1,6 @@
+//! Black-box tests of the `crossdock` binary: its command line and (later) its HTTP API.
+//! One integration binary, one module per area.
+
+mod support;
+
+mod parse;

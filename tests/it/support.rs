@@ -1,0 +1,49 @@
+//! Helpers shared by the black-box tests.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+/// Path of a file in the repository.
+pub fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A sample from the parser's test data.
+pub fn sample(path: &str) -> PathBuf {
+    repo("parsers/test_data").join(path)
+}
+
+/// The binary under test.
+pub fn crossdock() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_crossdock"))
+}
+
+/// Runs the binary with `args` and, when given, `stdin`.
+pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut command = crossdock();
+    command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = command.spawn().expect("the crossdock binary starts");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        pipe.write_all(input).expect("stdin accepts the input");
+    }
+    child.wait_with_output().expect("the crossdock binary finishes")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Standard output parsed as JSON Lines.
+pub fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+    stdout(output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
