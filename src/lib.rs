@@ -6,6 +6,18 @@
 //! rendered EDI back to partners.
 //!
 //! Layout (see ARCHITECTURE.md for the full codemap):
+//! - `canonical`: the canonical document model (serde, JSON Schema).
+//! - `translate`: maps between parsed EDI and the model, both ways; validation.
+//! - `config`: partner profiles and secret references.
+//! - `process`: inbound processing of a body: parse, identify, translate, report.
+//! - `ack`: 997/999/TA1/CONTRL from a processed interchange.
+//! - `control_numbers`: outbound control numbers for the CLI.
 //! - `cli`: the `crossdock` command line, one file per command.
 
+pub mod ack;
+pub mod canonical;
 pub mod cli;
+pub mod config;
+pub mod control_numbers;
+pub mod process;
+pub mod translate;

@@ -4,12 +4,19 @@
 //! I/O error.
 
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod ack;
 mod parse;
+mod partners;
+mod render;
+mod schema;
+mod translate;
+
+pub use render::render_for;
 
 /// Exit code: every document was good.
 pub const EXIT_OK: u8 = 0;
@@ -29,6 +36,17 @@ struct Cli {
 enum Command {
     /// Print the syntax tree as JSON Lines, one object per transaction set / message.
     Parse(parse::Args),
+    /// Translate EDI to canonical JSON (JSON Lines).
+    Translate(translate::Args),
+    /// Render canonical JSON as a partner's EDI.
+    Render(render::Args),
+    /// Print the functional acknowledgments (997, 999, TA1, CONTRL) for an input.
+    Ack(ack::Args),
+    /// Print the JSON Schema of a canonical document type.
+    Schema(schema::Args),
+    /// Work with partner profiles.
+    #[command(subcommand)]
+    Partners(partners::Command),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -43,8 +61,31 @@ pub fn main() -> ExitCode {
     };
     let code = match cli.command {
         Command::Parse(args) => parse::run(args),
+        Command::Translate(args) => translate::run(args),
+        Command::Render(args) => render::run(args),
+        Command::Ack(args) => ack::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Partners(command) => partners::run(command),
     };
     ExitCode::from(code)
+}
+
+/// Loads the partner profiles of `dir` for a command. Problems are printed as warnings (the
+/// good profiles are used); a directory that is given but missing is a usage error, the default
+/// one missing just means no profiles.
+pub fn load_partners(dir: &Path) -> Option<crate::config::Partners> {
+    if !dir.exists() {
+        if dir == Path::new("partners") {
+            return Some(crate::config::Partners::default());
+        }
+        eprintln!("crossdock: partner directory {} does not exist", dir.display());
+        return None;
+    }
+    let (partners, problems) = crate::config::partner::load_dir(dir);
+    for problem in problems {
+        eprintln!("warning: {problem}");
+    }
+    Some(crate::config::Partners::new(partners))
 }
 
 /// An input named on the command line: a file, or `-` for standard input.

@@ -36,7 +36,8 @@ fn rebuild(segment: &Value, d: &Value) -> String {
     let mut text = items[0].as_str().unwrap().to_owned();
     for element in &items[1..] {
         text.push_str(e);
-        let components = |v: &Value| v.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect::<Vec<_>>().join(c);
+        let components =
+            |v: &Value| v.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect::<Vec<_>>().join(c);
         match element {
             Value::String(s) => text.push_str(s),
             Value::Array(parts) if parts.iter().all(Value::is_string) => text.push_str(&components(element)),
@@ -54,7 +55,11 @@ fn rebuild(segment: &Value, d: &Value) -> String {
 fn output_is_lossless() {
     // Every segment rebuilt from the JSON is found verbatim in the file, empty elements,
     // components and repetitions included.
-    for file in ["x12/ok/nodex12_856_4060_SOI.edi", "x12/ok/staedi_999_partial_accept.edi", "x12/ok/nodex12_850_petco_redacted.edi"] {
+    for file in [
+        "x12/ok/nodex12_856_4060_SOI.edi",
+        "x12/ok/staedi_999_partial_accept.edi",
+        "x12/ok/nodex12_850_petco_redacted.edi",
+    ] {
         let original = std::fs::read_to_string(sample(file)).unwrap();
         let output = run(&["parse", &path(file)], None);
         assert_eq!(output.status.code(), Some(0));
@@ -137,7 +142,11 @@ fn standard_input_and_leniency() {
 fn not_edi_is_refused_and_usage_errors_exit_2() {
     let output = run(&["parse", "-"], Some(b"{\"hello\": \"world\"}"));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("the input is not X12 or EDIFACT: expected ISA, UNA or UNB, found \"{\\\"hello\\\""), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the input is not X12 or EDIFACT: expected ISA, UNA or UNB, found \"{\\\"hello\\\""),
+        "{}",
+        stderr(&output)
+    );
 
     let output = run(&["parse", "/nonexistent/file.edi"], None);
     assert_eq!(output.status.code(), Some(2));

@@ -1,0 +1,171 @@
+//! Dates (`YYYY-MM-DD`) and times (`HH:MM` or `HH:MM:SS`), read from and written to the EDI
+//! forms (`CCYYMMDD`, `YYMMDD`, `HHMM`, `HHMMSS`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Date(String);
+
+impl Date {
+    /// From `CCYYMMDD`, or `YYMMDD` (years below 50 are 20YY, others 19YY, as X12 readers do).
+    pub fn from_edi(text: &str) -> Option<Date> {
+        let full = match text.len() {
+            8 => text.to_owned(),
+            6 => {
+                let year: u32 = text.get(..2)?.parse().ok()?;
+                format!("{}{text}", if year < 50 { "20" } else { "19" })
+            }
+            _ => return None,
+        };
+        if !full.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (year, month, day) = (&full[..4], &full[4..6], &full[6..8]);
+        Date::checked(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
+    }
+
+    fn checked(year: u32, month: u32, day: u32) -> Option<Date> {
+        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let days = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return None,
+        };
+        (1..=days).contains(&day).then(|| Date(format!("{year:04}-{month:02}-{day:02}")))
+    }
+
+    /// `YYYY-MM-DD` text, validated.
+    pub fn parse_iso(text: &str) -> Option<Date> {
+        let b = text.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        Date::checked(text[..4].parse().ok()?, text[5..7].parse().ok()?, text[8..].parse().ok()?)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `CCYYMMDD`.
+    pub fn to_ccyymmdd(&self) -> String {
+        self.0.replace('-', "")
+    }
+
+    /// `YYMMDD`, for versions whose dates have six digits.
+    pub fn to_yymmdd(&self) -> String {
+        self.to_ccyymmdd()[2..].to_owned()
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Date::parse_iso(&text).ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a YYYY-MM-DD date")))
+    }
+}
+
+impl JsonSchema for Date {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Date".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })
+    }
+}
+
+/// A time of day, `HH:MM` or `HH:MM:SS`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Time(String);
+
+impl Time {
+    /// From `HHMM` or `HHMMSS`. Decimal seconds are not represented (the segment stays whole
+    /// in `extensions` instead).
+    pub fn from_edi(text: &str) -> Option<Time> {
+        if !(text.len() == 4 || text.len() == 6) || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (h, m): (u32, u32) = (text[..2].parse().ok()?, text[2..4].parse().ok()?);
+        if h > 23 || m > 59 {
+            return None;
+        }
+        if text.len() == 6 {
+            let s: u32 = text[4..].parse().ok()?;
+            if s > 59 {
+                return None;
+            }
+            return Some(Time(format!("{h:02}:{m:02}:{s:02}")));
+        }
+        Some(Time(format!("{h:02}:{m:02}")))
+    }
+
+    pub fn parse_iso(text: &str) -> Option<Time> {
+        let digits: String = text.split(':').collect();
+        let parts = text.split(':').count();
+        if !(parts == 2 || parts == 3) || text.len() != parts * 3 - 1 {
+            return None;
+        }
+        Time::from_edi(&digits)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `HHMM` or `HHMMSS`.
+    pub fn to_edi(&self) -> String {
+        self.0.replace(':', "")
+    }
+}
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Time::parse_iso(&text).ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an HH:MM[:SS] time")))
+    }
+}
+
+impl JsonSchema for Time {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Time".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": "^[0-9]{2}:[0-9]{2}(:[0-9]{2})?$" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(Date::from_edi("20101127").unwrap().as_str(), "2010-11-27");
+        assert_eq!(Date::from_edi("040317").unwrap().as_str(), "2004-03-17");
+        assert_eq!(Date::from_edi("960807").unwrap().as_str(), "1996-08-07");
+        assert!(Date::from_edi("20080543").is_none());
+        assert!(Date::from_edi("20230229").is_none());
+        assert!(Date::from_edi("20240229").is_some());
+        assert!(Date::from_edi("2024022").is_none());
+        assert_eq!(Date::parse_iso("2026-01-15").unwrap().to_ccyymmdd(), "20260115");
+        assert!(Date::parse_iso("2026-1-15").is_none());
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(Time::from_edi("1719").unwrap().as_str(), "17:19");
+        assert_eq!(Time::from_edi("142428").unwrap().as_str(), "14:24:28");
+        assert!(Time::from_edi("2460").is_none());
+        assert!(Time::from_edi("14242812").is_none());
+        assert_eq!(Time::parse_iso("17:19").unwrap().to_edi(), "1719");
+        assert!(Time::parse_iso("1719").is_none());
+    }
+}

@@ -1,0 +1,161 @@
+//! Exact decimals for quantities and prices: parsed from the EDI text, written to JSON as a
+//! number with the same digits (`12.30` becomes `12.3`, never `12.299999`). No binary float
+//! is ever involved: serde_json keeps the number's text (`arbitrary_precision`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A normalized exact decimal (trailing zeros dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Decimal(rust_decimal::Decimal);
+
+impl Decimal {
+    pub const ZERO: Decimal = Decimal(rust_decimal::Decimal::ZERO);
+
+    /// Parses EDI numeric text: an optional sign, digits, and an optional decimal mark (`.`,
+    /// or the EDIFACT interchange's `decimal` mark). No exponent, no grouping.
+    pub fn parse_edi(text: &str, decimal_mark: u8) -> Option<Decimal> {
+        let text = text.trim();
+        let (negative, digits) = match text.as_bytes().first() {
+            Some(b'-') => (true, &text[1..]),
+            Some(b'+') => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let mut seen_digit = false;
+        let mut seen_mark = false;
+        for b in digits.bytes() {
+            match b {
+                b'0'..=b'9' => seen_digit = true,
+                b'.' | b',' if (b == decimal_mark || b == b'.') && !seen_mark => seen_mark = true,
+                _ => return None,
+            }
+        }
+        if !seen_digit {
+            return None;
+        }
+        let normalized: String = digits.chars().map(|c| if c == ',' { '.' } else { c }).collect();
+        let normalized = if normalized.starts_with('.') { format!("0{normalized}") } else { normalized };
+        let mut value = rust_decimal::Decimal::from_str_exact(&normalized).ok()?;
+        if negative {
+            value.set_sign_negative(true);
+        }
+        Some(Decimal(value.normalize()))
+    }
+
+    pub fn from_i64(value: i64) -> Decimal {
+        Decimal(rust_decimal::Decimal::from(value))
+    }
+
+    pub fn is_integer(&self) -> bool {
+        self.0.fract().is_zero()
+    }
+
+    pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
+        self.0.checked_add(other.0).map(|v| Decimal(v.normalize()))
+    }
+
+    /// The value written with `mark` as decimal mark (for EDIFACT interchanges that declare `,`).
+    pub fn to_edi(&self, mark: u8) -> String {
+        let text = self.to_string();
+        if mark == b'.' {
+            text
+        } else {
+            text.replace('.', &(mark as char).to_string())
+        }
+    }
+
+    /// Number of significant digits, as X12 counts them for length checks (sign and mark
+    /// excluded).
+    pub fn digit_count(&self) -> usize {
+        self.to_string().bytes().filter(u8::is_ascii_digit).count()
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `normalize` leaves `-0` possible; write it as 0.
+        if self.0.is_zero() {
+            return f.write_str("0");
+        }
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for Decimal {
+    type Err = rust_decimal::Error;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        rust_decimal::Decimal::from_str_exact(text).map(|v| Decimal(v.normalize()))
+    }
+}
+
+impl Serialize for Decimal {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // With arbitrary_precision, a Number built from text is written as that text.
+        let number = serde_json::Number::from_str(&self.to_string()).map_err(serde::ser::Error::custom)?;
+        number.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Decimal {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        let text = number.to_string();
+        // JSON allows exponents (1e3); rust_decimal's scientific parser reads them exactly.
+        let value = rust_decimal::Decimal::from_str_exact(&text)
+            .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+            .map_err(|e| serde::de::Error::custom(format!("{text} is not an exact decimal: {e}")))?;
+        Ok(Decimal(value.normalize()))
+    }
+}
+
+impl JsonSchema for Decimal {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Decimal".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "number",
+            "description": "An exact decimal, written with the digits of the EDI text (trailing zeros dropped)"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_edi_numbers_exactly() {
+        let d = |t: &str| Decimal::parse_edi(t, b'.').map(|d| d.to_string());
+        assert_eq!(d("12.30").as_deref(), Some("12.3"));
+        assert_eq!(d("120").as_deref(), Some("120"));
+        assert_eq!(d(".5").as_deref(), Some("0.5"));
+        assert_eq!(d("-7.250").as_deref(), Some("-7.25"));
+        assert_eq!(d("121212121212.121").as_deref(), Some("121212121212.121"));
+        assert_eq!(d("0.00").as_deref(), Some("0"));
+        assert_eq!(d("1020A"), None);
+        assert_eq!(d("$1.179"), None);
+        assert_eq!(d(""), None);
+        assert_eq!(d("1.2.3"), None);
+        assert_eq!(Decimal::parse_edi("19,9", b',').map(|d| d.to_string()).as_deref(), Some("19.9"));
+        assert_eq!(Decimal::parse_edi("19,9", b'.'), None);
+    }
+
+    #[test]
+    fn json_numbers_keep_their_digits() {
+        let value = Decimal::parse_edi("13045.940", b'.').unwrap();
+        assert_eq!(serde_json::to_string(&value).unwrap(), "13045.94");
+        let back: Decimal = serde_json::from_str("13045.94").unwrap();
+        assert_eq!(back, value);
+        let big: Decimal = serde_json::from_str("123456789012345.123456789").unwrap();
+        assert_eq!(big.to_string(), "123456789012345.123456789");
+        let exp: Decimal = serde_json::from_str("1.5e2").unwrap();
+        assert_eq!(exp.to_string(), "150");
+        assert_eq!(Decimal::parse_edi("19.9", b'.').unwrap().to_edi(b','), "19,9");
+    }
+}

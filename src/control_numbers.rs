@@ -1,0 +1,114 @@
+//! Outbound control numbers: per partner, increasing, never handed out twice.
+//!
+//! The CLI keeps them in `control-numbers.json` under the data directory, updated under an
+//! exclusive file lock so that concurrent runs cannot take the same number; the gateway's
+//! store takes the counters over when it runs (it imports this file once).
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The largest value of a 9-digit control number (ISA13, GS06); counters wrap to 1 after it.
+pub const CONTROL_NUMBER_MAX: u64 = 999_999_999;
+
+/// Counters of one partner: the last number used of each kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub interchange: u64,
+    pub group: u64,
+    pub transaction_set: u64,
+}
+
+/// Numbers reserved for one rendering: the first of each run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    pub interchange: u64,
+    pub group: u64,
+    pub transaction_set: u64,
+}
+
+fn advance(last: u64, count: u64) -> (u64, u64) {
+    // Skip back to 1 rather than wrap in the middle of a reservation.
+    let first = if last + count > CONTROL_NUMBER_MAX { 1 } else { last + 1 };
+    (first, first + count.saturating_sub(1))
+}
+
+/// The state file.
+pub struct ControlNumberFile {
+    path: PathBuf,
+}
+
+impl ControlNumberFile {
+    pub fn new(data_dir: &Path) -> Self {
+        ControlNumberFile { path: data_dir.join("control-numbers.json") }
+    }
+
+    /// Reserves `interchanges`, `groups` and `sets` numbers for `partner`.
+    pub fn reserve(&self, partner: &str, interchanges: u64, groups: u64, sets: u64) -> io::Result<Reservation> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let lock =
+            OpenOptions::new().create(true).truncate(false).write(true).open(self.path.with_extension("lock"))?;
+        lock.lock()?;
+        let mut state = self.read()?;
+        let counters = state.entry(partner.to_owned()).or_default();
+        let (interchange, last_interchange) = advance(counters.interchange, interchanges);
+        let (group, last_group) = advance(counters.group, groups);
+        let (transaction_set, last_set) = advance(counters.transaction_set, sets);
+        *counters = Counters { interchange: last_interchange, group: last_group, transaction_set: last_set };
+        self.write(&state)?;
+        lock.unlock()?;
+        Ok(Reservation { interchange, group, transaction_set })
+    }
+
+    /// The counters of every partner (for the store to import).
+    pub fn read(&self) -> io::Result<BTreeMap<String, Counters>> {
+        let mut text = String::new();
+        match File::open(&self.path) {
+            Ok(mut file) => {
+                file.read_to_string(&mut text)?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(e),
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", self.path.display())))
+    }
+
+    fn write(&self, state: &BTreeMap<String, Counters>) -> io::Result<()> {
+        let temporary = self.path.with_extension("json.tmp");
+        let mut file = File::create(&temporary)?;
+        file.write_all(serde_json::to_string_pretty(state).map_err(io::Error::other)?.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, &self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_never_repeat() {
+        let dir = std::env::temp_dir().join(format!("crossdock-cn-{}", std::process::id()));
+        let file = ControlNumberFile::new(&dir);
+        let a = file.reserve("acme", 1, 2, 3).unwrap();
+        let b = file.reserve("acme", 1, 1, 1).unwrap();
+        let other = file.reserve("globex", 1, 1, 1).unwrap();
+        assert_eq!((a.interchange, a.group, a.transaction_set), (1, 1, 1));
+        assert_eq!((b.interchange, b.group, b.transaction_set), (2, 3, 4));
+        assert_eq!(other.interchange, 1);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn wraps_before_the_ten_digit_mark() {
+        assert_eq!(advance(CONTROL_NUMBER_MAX - 1, 1), (CONTROL_NUMBER_MAX, CONTROL_NUMBER_MAX));
+        assert_eq!(advance(CONTROL_NUMBER_MAX, 1), (1, 1));
+        assert_eq!(advance(CONTROL_NUMBER_MAX - 1, 3), (1, 3));
+    }
+}

@@ -1,0 +1,288 @@
+//! Translation: parsed transaction sets to canonical documents (inbound), and canonical
+//! documents back to the partner's EDI (`render`).
+//!
+//! Every map follows one rule: a segment is either mapped into the model or kept whole under
+//! `extensions` with its position in the transaction set. A segment is kept whole when the
+//! model cannot hold all of it (an unknown qualifier, an element the model has no field for, a
+//! second value for a single-valued field). Mapped segments are validated against the
+//! dictionary first; their errors are located and coded for the acknowledgment.
+
+pub mod dictionary;
+mod edifact_inbound;
+pub mod error;
+pub mod render;
+mod validate;
+pub mod vocab;
+mod x12_inbound;
+pub mod xref;
+
+use std::borrow::Cow;
+
+use crossdock_parsers::{ControlNumbers, Location, Segment, TransactionSet};
+
+use crate::canonical::{
+    CanonicalDocument, Document, DocumentKind, Envelope, Extension, ExtensionElement, QualifiedId, Standard,
+};
+pub use error::{DataError, DataErrorKind};
+pub use xref::Xref;
+
+/// What became of one transaction set.
+#[derive(Debug)]
+pub enum Outcome {
+    Translated(Box<CanonicalDocument>),
+    /// A transaction set we do not translate (an 810 beside the 850s): reported, never
+    /// silently dropped.
+    Unsupported {
+        transaction_set: String,
+    },
+    /// Syntax errors (in `TransactionSet::errors`) or data errors (here) refuse it.
+    Rejected {
+        errors: Vec<DataError>,
+    },
+}
+
+/// The partner-specific inputs of a translation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PartnerContext<'a> {
+    /// The profile id, written to the document's `partner`.
+    pub id: Option<&'a str>,
+    pub xref: Option<&'a Xref>,
+}
+
+/// Translates one parsed transaction set.
+pub fn translate(set: &TransactionSet<'_>, partner: PartnerContext<'_>) -> Outcome {
+    let id = set.id();
+    let Some(kind) = DocumentKind::from_document_type(&id) else {
+        return Outcome::Unsupported { transaction_set: id.into_owned() };
+    };
+    let standard = Standard::from(set.interchange().standard());
+    let mut cx = SetContext::new(set, partner.xref);
+    let segments: Vec<(u32, Segment<'_>)> =
+        set.body().enumerate().map(|(i, segment)| ((i + 2) as u32, segment)).collect();
+    let document = match (standard, kind) {
+        (Standard::X12, DocumentKind::PurchaseOrder) => {
+            Document::PurchaseOrder(x12_inbound::purchase_order(&mut cx, &segments))
+        }
+        (Standard::X12, DocumentKind::PurchaseOrderAck) => {
+            Document::PurchaseOrderAck(x12_inbound::purchase_order_ack(&mut cx, &segments))
+        }
+        (Standard::X12, DocumentKind::ShipNotice) => Document::ShipNotice(x12_inbound::ship_notice(&mut cx, &segments)),
+        (Standard::Edifact, DocumentKind::PurchaseOrder) => {
+            Document::PurchaseOrder(edifact_inbound::purchase_order(&mut cx, &segments))
+        }
+        (Standard::Edifact, DocumentKind::PurchaseOrderAck) => {
+            Document::PurchaseOrderAck(edifact_inbound::purchase_order_ack(&mut cx, &segments))
+        }
+        (Standard::Edifact, DocumentKind::ShipNotice) => {
+            Document::ShipNotice(edifact_inbound::ship_notice(&mut cx, &segments))
+        }
+    };
+    if !cx.errors.is_empty() || !set.errors().is_empty() {
+        return Outcome::Rejected { errors: cx.errors };
+    }
+    Outcome::Translated(Box::new(CanonicalDocument {
+        partner: partner.id.map(str::to_owned),
+        envelope: Some(envelope(set)),
+        document,
+    }))
+}
+
+/// The envelope a transaction set came in.
+pub fn envelope(set: &TransactionSet<'_>) -> Envelope {
+    let interchange = set.interchange();
+    let standard = Standard::from(interchange.standard());
+    let party = |p: Option<crossdock_parsers::PartyId<'_>>| {
+        p.map(|p| QualifiedId { qualifier: p.qualifier.into_owned(), id: p.id.into_owned() }).unwrap_or_default()
+    };
+    let group = set.group();
+    let (version, version_detail) = match standard {
+        Standard::X12 => {
+            let gs08 = group.map(|g| g.version().into_owned()).unwrap_or_default();
+            let version = gs08.get(..6).unwrap_or(&gs08).to_owned();
+            let detail = (gs08.len() > 6).then_some(gs08);
+            (version, detail)
+        }
+        Standard::Edifact => {
+            let association = set.header().element(2).map(|e| e.component_text(5).into_owned()).unwrap_or_default();
+            (set.version().unwrap_or_default(), Some(association).filter(|a| !a.is_empty()))
+        }
+    };
+    let non_empty = |text: Cow<'_, str>| Some(text.into_owned()).filter(|t| !t.is_empty());
+    Envelope {
+        standard,
+        version,
+        version_detail,
+        sender: party(interchange.sender()),
+        receiver: party(interchange.receiver()),
+        interchange_control_number: interchange.control_number().map(|c| c.into_owned()).unwrap_or_default(),
+        group_control_number: group.map(|g| g.control_number().into_owned()),
+        transaction_control_number: set.control_number().into_owned(),
+        transaction_set: set.id().into_owned(),
+        application_sender: group.and_then(|g| non_empty(g.application_sender())),
+        application_receiver: group.and_then(|g| non_empty(g.application_receiver())),
+        test: interchange.is_test(),
+    }
+}
+
+/// What the maps share while translating one transaction set.
+pub(crate) struct SetContext<'a> {
+    pub decimal_mark: u8,
+    /// X12 versions before 004 write dates as YYMMDD.
+    pub control_numbers: ControlNumbers,
+    pub errors: Vec<DataError>,
+    pub xref: Option<&'a Xref>,
+}
+
+impl<'a> SetContext<'a> {
+    fn new(set: &TransactionSet<'_>, xref: Option<&'a Xref>) -> Self {
+        let interchange = set.interchange();
+        SetContext {
+            decimal_mark: interchange.delimiters().decimal,
+            control_numbers: ControlNumbers {
+                interchange: interchange.control_number().map(|c| c.into_owned()),
+                group: set.group().map(|g| g.control_number().into_owned()),
+                transaction_set: Some(set.control_number().into_owned()),
+            },
+            errors: Vec::new(),
+            xref,
+        }
+    }
+
+    pub fn location(&self, segment: &Segment<'_>, position: u32) -> Location {
+        Location {
+            offset: segment.offset(),
+            segment_number: segment.number(),
+            segment_tag: Some(segment.tag()),
+            segment_position: Some(position),
+            element: None,
+            component: None,
+            repetition: None,
+            control_numbers: self.control_numbers.clone(),
+        }
+    }
+
+    pub fn error(
+        &mut self,
+        kind: DataErrorKind,
+        segment: &Segment<'_>,
+        position: u32,
+        element: Option<u16>,
+        reference: Option<u16>,
+        value: Option<&str>,
+    ) {
+        let mut location = self.location(segment, position);
+        location.element = element;
+        self.errors.push(DataError { kind, location, element_reference: reference, value: value.map(str::to_owned) });
+    }
+
+    pub fn error_at(
+        &mut self,
+        kind: DataErrorKind,
+        segment: &Segment<'_>,
+        position: u32,
+        element: Option<u16>,
+        component: Option<u16>,
+        value: Option<&str>,
+    ) {
+        let mut location = self.location(segment, position);
+        location.element = element;
+        location.component = component;
+        self.errors.push(DataError { kind, location, element_reference: None, value: value.map(str::to_owned) });
+    }
+
+    /// A mandatory segment that never came: located at the segment where it was due.
+    pub fn missing(&mut self, tag: &'static str, name: &'static str, near: Option<&(u32, Segment<'_>)>, position: u32) {
+        let kind = DataErrorKind::MandatorySegmentMissing { segment: tag, name };
+        let location = match near {
+            Some((p, segment)) => self.location(segment, *p),
+            None => Location {
+                segment_position: Some(position),
+                control_numbers: self.control_numbers.clone(),
+                ..Location::default()
+            },
+        };
+        let mut location = location;
+        location.segment_position = Some(position);
+        self.errors.push(DataError::new(kind, location));
+    }
+
+    /// A partner unit of measure code as ours, through the partner's table.
+    pub fn our_uom(&self, code: &str) -> String {
+        self.xref.and_then(|x| x.uom_inbound(code)).unwrap_or(code).to_owned()
+    }
+}
+
+/// The order mapped segments must arrive in, within one container: the order the renderer
+/// writes them. A segment that arrives after one of a higher rank is kept whole instead, so
+/// that rendering reproduces the input's segment order exactly.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Rank(u8);
+
+impl Rank {
+    /// Whether a segment of `rank` may still be mapped; raises the bar when it may.
+    pub fn admit(&mut self, rank: u8) -> bool {
+        if rank >= self.0 {
+            self.0 = rank;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The text of each element of a segment (empty for absent ones).
+pub(crate) fn texts<'a>(segment: &Segment<'a>) -> Vec<Cow<'a, str>> {
+    segment.elements().map(|e| e.text()).collect()
+}
+
+/// Whether every non-empty element is among `covered` (1-based positions): the test for
+/// "the model can hold all of this segment".
+pub(crate) fn only(values: &[Cow<'_, str>], covered: impl Fn(usize) -> bool) -> bool {
+    values.iter().enumerate().all(|(i, v)| v.is_empty() || covered(i + 1))
+}
+
+/// Value at 1-based `position`, `None` when empty.
+pub(crate) fn opt(values: &[Cow<'_, str>], position: usize) -> Option<String> {
+    values.get(position - 1).filter(|v| !v.is_empty()).map(|v| v.to_string())
+}
+
+/// A segment kept whole.
+pub(crate) fn extension(segment: &Segment<'_>, position: u32) -> Extension {
+    let elements = segment
+        .elements()
+        .map(|element| {
+            let repetitions: Vec<Vec<String>> = if segment.flags().contains(crossdock_parsers::SegmentFlags::ATOMIC) {
+                vec![vec![element.text().into_owned()]]
+            } else {
+                element.repetitions().map(|r| r.components().map(|c| c.text().into_owned()).collect()).collect()
+            };
+            extension_element(repetitions)
+        })
+        .collect();
+    Extension { segment: segment.tag().as_str().to_owned(), elements, position: Some(position) }
+}
+
+fn extension_element(mut repetitions: Vec<Vec<String>>) -> ExtensionElement {
+    match repetitions.len() {
+        1 => {
+            let mut components = repetitions.pop().unwrap_or_default();
+            if components.len() == 1 {
+                ExtensionElement::Simple(components.pop().unwrap_or_default())
+            } else {
+                ExtensionElement::Composite(components)
+            }
+        }
+        _ => ExtensionElement::Repeated(repetitions),
+    }
+}
+
+impl ExtensionElement {
+    /// As the parser's tree element: repetitions of components.
+    pub fn to_tree(&self) -> crossdock_parsers::tree::Element {
+        match self {
+            ExtensionElement::Simple(value) => crossdock_parsers::tree::Element::simple(value.clone()),
+            ExtensionElement::Composite(components) => crossdock_parsers::tree::Element(vec![components.clone()]),
+            ExtensionElement::Repeated(repetitions) => crossdock_parsers::tree::Element(repetitions.clone()),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Rendering: canonical documents back to the partner's EDI.
+//!
+//! A renderer writes the modeled segments of a transaction set in the standard's order, then
+//! puts every extension back at its recorded position (or, without one, after its container's
+//! other segments). Since each mapped segment renders to exactly one segment and the maps only
+//! map segments that arrive in that order, translate → render → translate gives the same
+//! document.
+
+mod edifact;
+pub mod envelope;
+mod x12;
+
+use crossdock_parsers::tree;
+
+use super::Xref;
+use crate::canonical::{Document, Extension, Standard};
+
+/// What a rendering is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    pub standard: Standard,
+    /// `004010`, `005010`; `D96A`, `D01B`.
+    pub version: &'a str,
+    /// EDIFACT decimal mark (from the UNA we write).
+    pub decimal_mark: u8,
+    pub xref: Option<&'a Xref>,
+}
+
+/// Why a document cannot be rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    #[error("{field} is required to render a {document}")]
+    Missing { document: &'static str, field: &'static str },
+    #[error("{field} {value:?} cannot be written: {reason}")]
+    Invalid { field: String, value: String, reason: String },
+}
+
+/// The transaction set body (segments between ST/UNH and SE/UNT) of a document.
+pub fn body(document: &Document, target: &Target<'_>) -> Result<Vec<tree::Segment>, RenderError> {
+    match target.standard {
+        Standard::X12 => x12::body(document, target),
+        Standard::Edifact => edifact::body(document, target),
+    }
+}
+
+/// Segments in the standard's order, with extensions waiting for their positions.
+#[derive(Default)]
+pub(crate) struct Body {
+    segments: Vec<tree::Segment>,
+    positioned: Vec<(u32, tree::Segment)>,
+}
+
+impl Body {
+    pub fn push(&mut self, segment: tree::Segment) {
+        self.segments.push(segment.trim_trailing_empty());
+    }
+
+    /// A container's extensions: positioned ones wait for `finish`, the others go here.
+    pub fn extensions(&mut self, extensions: &[Extension]) {
+        for extension in extensions {
+            let segment = tree::Segment {
+                tag: extension.segment.clone(),
+                elements: extension.elements.iter().map(|e| e.to_tree()).collect(),
+            };
+            match extension.position {
+                Some(position) => self.positioned.push((position, segment)),
+                None => self.segments.push(segment),
+            }
+        }
+    }
+
+    /// Merges: each positioned extension lands at its position in the transaction set (the
+    /// header is position 1, so the body starts at 2).
+    pub fn finish(mut self) -> Vec<tree::Segment> {
+        self.positioned.sort_by_key(|(position, _)| *position);
+        let mut out = Vec::with_capacity(self.segments.len() + self.positioned.len());
+        let mut modeled = self.segments.into_iter();
+        let mut waiting = self.positioned.into_iter().peekable();
+        loop {
+            let here = out.len() as u32 + 2;
+            match waiting.peek() {
+                Some((position, _)) if *position <= here => {
+                    if let Some((_, segment)) = waiting.next() {
+                        out.push(segment);
+                    }
+                }
+                _ => match modeled.next() {
+                    Some(segment) => out.push(segment),
+                    None => {
+                        out.extend(waiting.map(|(_, segment)| segment));
+                        return out;
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// Whether a key segment (BEG, BAK, BSN, BGM) was kept whole because the model could not hold
+/// all of it: then that copy is written instead of the modeled one.
+pub(crate) fn kept_whole(extensions: &[Extension], tag: &str) -> bool {
+    extensions.iter().any(|e| e.segment == tag)
+}
+
+/// Segment helpers.
+pub(crate) fn simple(tag: &str, values: &[Option<String>]) -> tree::Segment {
+    tree::Segment {
+        tag: tag.to_owned(),
+        elements: values.iter().map(|v| tree::Element::simple(v.clone().unwrap_or_default())).collect(),
+    }
+}
+
+pub(crate) fn s(value: &str) -> Option<String> {
+    Some(value.to_owned()).filter(|v| !v.is_empty())
+}

@@ -1,0 +1,498 @@
+//! Canonical to X12: 850, 855, 856 bodies in the standard's segment order.
+
+use crossdock_parsers::tree;
+
+use super::{kept_whole, s, simple, Body, RenderError, Target};
+use crate::canonical::purchase_order::ItemPackaging;
+use crate::canonical::{
+    Contact, Date, Decimal, Document, Item, ItemIds, Note, Order, Pack, Party, PurchaseOrder, PurchaseOrderAck,
+    Reference, ShipNotice, Standard, Totals,
+};
+use crate::translate::vocab;
+use crate::translate::xref::INTERNAL_ITEM_ID;
+
+pub(super) fn body(document: &Document, target: &Target<'_>) -> Result<Vec<tree::Segment>, RenderError> {
+    let mut body = Body::default();
+    match document {
+        Document::PurchaseOrder(po) => purchase_order(po, target, &mut body)?,
+        Document::PurchaseOrderAck(ack) => purchase_order_ack(ack, target, &mut body)?,
+        Document::ShipNotice(asn) => ship_notice(asn, target, &mut body)?,
+    }
+    Ok(body.finish())
+}
+
+fn dec(value: &Option<Decimal>) -> Option<String> {
+    value.as_ref().map(Decimal::to_string)
+}
+
+fn dt(value: &Option<Date>) -> Option<String> {
+    value.as_ref().map(Date::to_ccyymmdd)
+}
+
+fn reference(r: &Reference) -> tree::Segment {
+    simple("REF", &[s(&r.qualifier), s(&r.value), r.description.clone()])
+}
+
+fn contact(c: &Contact) -> tree::Segment {
+    let mut values = vec![c.function_code.clone().or(Some("IC".into())), c.name.clone()];
+    for (qualifier, number) in [("TE", &c.phone), ("EM", &c.email), ("FX", &c.fax)] {
+        if let Some(number) = number {
+            values.push(s(qualifier));
+            values.push(Some(number.clone()));
+        }
+    }
+    simple("PER", &values)
+}
+
+fn note(n: &Note) -> tree::Segment {
+    match &n.code {
+        None => simple("MSG", &[s(&n.text)]),
+        Some(code) => simple("NTE", &[s(code), s(&n.text)]),
+    }
+}
+
+fn date_segment(qualifier: &str, date: &Option<Date>, body: &mut Body) {
+    if date.is_some() {
+        body.push(simple("DTM", &[s(qualifier), dt(date)]));
+    }
+}
+
+/// N1 loop: N1, N2, N3, N4, REF, PER, then the loop's extensions.
+fn party(p: &Party, body: &mut Body) {
+    let code = p.role_code.clone().unwrap_or_else(|| vocab::role_code(Standard::X12, &p.role));
+    let (qualifier, id) = match &p.id {
+        Some(id) => (s(&id.qualifier), s(&id.value)),
+        None => (None, None),
+    };
+    body.push(simple("N1", &[Some(code), p.name.clone(), qualifier, id]));
+    for names in p.additional_names.chunks(2) {
+        body.push(simple("N2", &names.iter().map(|n| Some(n.clone())).collect::<Vec<_>>()));
+    }
+    if let Some(address) = &p.address {
+        for lines in address.lines.chunks(2) {
+            body.push(simple("N3", &lines.iter().map(|l| Some(l.clone())).collect::<Vec<_>>()));
+        }
+        if address.city.is_some()
+            || address.region.is_some()
+            || address.postal_code.is_some()
+            || address.country.is_some()
+        {
+            body.push(simple(
+                "N4",
+                &[address.city.clone(), address.region.clone(), address.postal_code.clone(), address.country.clone()],
+            ));
+        }
+    }
+    for r in &p.references {
+        body.push(reference(r));
+    }
+    for c in &p.contacts {
+        body.push(contact(c));
+    }
+    body.extensions(&p.extensions);
+}
+
+/// Product id pairs in the order the document holds them; our own item id stays home.
+fn item_id_pairs(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<Option<String>> {
+    let mut pairs = Vec::new();
+    for (key, value) in ids {
+        if key == INTERNAL_ITEM_ID {
+            continue;
+        }
+        let qualifier = codes.get(key).cloned().unwrap_or_else(|| vocab::item_id_qualifier(Standard::X12, key));
+        pairs.push(Some(qualifier));
+        pairs.push(Some(value.clone()));
+    }
+    if let Some((key, value)) = target.xref.and_then(|x| x.items_outbound(ids)) {
+        pairs.push(Some(vocab::item_id_qualifier(Standard::X12, &key)));
+        pairs.push(Some(value));
+    }
+    pairs
+}
+
+/// The partner's unit for a line: as sent, else ours through the table, else ours.
+fn uom(code: &Option<String>, ours: &Option<String>, target: &Target<'_>) -> Option<String> {
+    code.clone().or_else(|| ours.as_ref().map(|u| target.xref.and_then(|x| x.uom_outbound(u)).unwrap_or(u).to_owned()))
+}
+
+fn packaging(p: &ItemPackaging) -> tree::Segment {
+    simple(
+        "PO4",
+        &[
+            dec(&p.pack),
+            dec(&p.size),
+            p.size_uom.clone(),
+            p.packaging_code.clone(),
+            p.weight_qualifier.clone(),
+            dec(&p.gross_weight),
+            p.weight_uom.clone(),
+            dec(&p.gross_volume),
+            p.volume_uom.clone(),
+            dec(&p.length),
+            dec(&p.width),
+            dec(&p.height),
+            p.dimension_uom.clone(),
+        ],
+    )
+}
+
+fn totals(t: &Option<Totals>, body: &mut Body, line_count: usize) {
+    let t = t.clone().unwrap_or_default();
+    let count = t.line_count.map(|c| c.to_string()).unwrap_or_else(|| line_count.to_string());
+    body.push(simple("CTT", &[Some(count), dec(&t.quantity)]));
+    if let Some(amount) = &t.amount {
+        body.push(simple("AMT", &[t.amount_qualifier.clone().or(Some("TT".into())), Some(amount.to_string())]));
+    }
+}
+
+fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> Result<(), RenderError> {
+    if po.po_number.is_empty() {
+        return Err(RenderError::Missing { document: "purchase order", field: "po_number" });
+    }
+    let po_date = po.po_date.as_ref().ok_or(RenderError::Missing { document: "purchase order", field: "po_date" })?;
+    if !kept_whole(&po.extensions, "BEG") {
+        let purpose = po
+            .purpose_code
+            .clone()
+            .or_else(|| po.purpose.as_deref().map(|p| vocab::purpose_code(Standard::X12, p)))
+            .unwrap_or_else(|| "00".into());
+        body.push(simple(
+            "BEG",
+            &[
+                Some(purpose),
+                po.order_type_code.clone().or(Some("SA".into())),
+                s(&po.po_number),
+                po.release_number.clone(),
+                Some(po_date.to_ccyymmdd()),
+                po.contract_number.clone(),
+                po.acknowledgment_type_code.clone(),
+                po.invoice_type_code.clone(),
+                po.contract_type_code.clone(),
+                po.purchase_category_code.clone(),
+                po.security_level_code.clone(),
+                po.transaction_type_code.clone(),
+            ],
+        ));
+    }
+    if let Some(currency) = &po.currency {
+        body.push(simple("CUR", &[s("BY"), Some(currency.clone())]));
+    }
+    po.references.iter().for_each(|r| body.push(reference(r)));
+    po.contacts.iter().for_each(|c| body.push(contact(c)));
+    date_segment("002", &po.requested_delivery_date, body);
+    date_segment("010", &po.requested_ship_date, body);
+    date_segment("001", &po.cancel_after_date, body);
+    po.notes.iter().for_each(|n| body.push(note(n)));
+    body.extensions(&po.extensions);
+    po.parties.iter().for_each(|p| party(p, body));
+    for line in &po.lines {
+        let mut po1 = vec![
+            line.line_number.clone(),
+            dec(&line.quantity),
+            uom(&line.uom_code, &line.uom, target),
+            dec(&line.unit_price),
+            line.price_basis.clone(),
+        ];
+        po1.extend(item_id_pairs(&line.item_ids, &line.item_id_codes, target));
+        body.push(simple("PO1", &po1));
+        if let Some(text) = &line.description {
+            body.push(simple("PID", &[s("F"), None, None, None, Some(text.clone())]));
+        }
+        if let Some(p) = &line.packaging {
+            body.push(packaging(p));
+        }
+        line.references.iter().for_each(|r| body.push(reference(r)));
+        date_segment("002", &line.requested_delivery_date, body);
+        body.extensions(&line.extensions);
+    }
+    totals(&po.totals, body, po.lines.len());
+    Ok(())
+}
+
+fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Body) -> Result<(), RenderError> {
+    if ack.po_number.is_empty() {
+        return Err(RenderError::Missing { document: "purchase order acknowledgment", field: "po_number" });
+    }
+    let po_date = ack
+        .po_date
+        .as_ref()
+        .ok_or(RenderError::Missing { document: "purchase order acknowledgment", field: "po_date" })?;
+    if !kept_whole(&ack.extensions, "BAK") {
+        let purpose = ack
+            .purpose_code
+            .clone()
+            .or_else(|| ack.purpose.as_deref().map(|p| vocab::purpose_code(Standard::X12, p)))
+            .unwrap_or_else(|| "00".into());
+        let ack_type = ack
+            .ack_type_code
+            .clone()
+            .or_else(|| ack.ack_type.as_deref().map(|t| vocab::ack_type_code(Standard::X12, t)))
+            .unwrap_or_else(|| "AC".into());
+        body.push(simple(
+            "BAK",
+            &[
+                Some(purpose),
+                Some(ack_type),
+                s(&ack.po_number),
+                Some(po_date.to_ccyymmdd()),
+                ack.release_number.clone(),
+                ack.request_reference_number.clone(),
+                ack.contract_number.clone(),
+                ack.ack_number.clone(),
+                dt(&ack.ack_date),
+                ack.transaction_type_code.clone(),
+            ],
+        ));
+    }
+    if let Some(currency) = &ack.currency {
+        body.push(simple("CUR", &[s("BY"), Some(currency.clone())]));
+    }
+    ack.references.iter().for_each(|r| body.push(reference(r)));
+    ack.contacts.iter().for_each(|c| body.push(contact(c)));
+    ack.notes.iter().for_each(|n| body.push(note(n)));
+    body.extensions(&ack.extensions);
+    ack.parties.iter().for_each(|p| party(p, body));
+    for line in &ack.lines {
+        let mut po1 = vec![
+            line.line_number.clone(),
+            dec(&line.quantity),
+            uom(&line.uom_code, &line.uom, target),
+            dec(&line.unit_price),
+            line.price_basis.clone(),
+        ];
+        po1.extend(item_id_pairs(&line.item_ids, &line.item_id_codes, target));
+        body.push(simple("PO1", &po1));
+        if let Some(text) = &line.description {
+            body.push(simple("PID", &[s("F"), None, None, None, Some(text.clone())]));
+        }
+        line.references.iter().for_each(|r| body.push(reference(r)));
+        let status = line.status_code.clone().or_else(|| {
+            line.status.as_deref().and_then(|s| vocab::line_status_code(Standard::X12, s)).map(str::to_owned)
+        });
+        if let Some(status) = status {
+            let mut values = vec![
+                Some(status),
+                dec(&line.status_quantity),
+                line.status_uom_code
+                    .clone()
+                    .or_else(|| line.status_quantity.and(uom(&line.uom_code, &line.uom, target))),
+                line.scheduled_date_qualifier.clone().or_else(|| line.scheduled_date.as_ref().map(|_| "068".into())),
+                dt(&line.scheduled_date),
+            ];
+            if line.status_reason_code.is_some() {
+                values.resize(26, None);
+                values.push(line.status_reason_agency.clone());
+                values.push(line.status_reason_list.clone());
+                values.push(line.status_reason_code.clone());
+            }
+            body.push(simple("ACK", &values));
+        }
+        body.extensions(&line.extensions);
+    }
+    totals(&ack.totals, body, ack.lines.len());
+    Ok(())
+}
+
+fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result<(), RenderError> {
+    if asn.shipment_id.is_empty() {
+        return Err(RenderError::Missing { document: "ship notice", field: "shipment_id" });
+    }
+    let date =
+        asn.notice_date.as_ref().ok_or(RenderError::Missing { document: "ship notice", field: "notice_date" })?;
+    let time = asn.notice_time.as_ref().map(|t| t.to_edi()).unwrap_or_else(|| "0000".into());
+    if !kept_whole(&asn.extensions, "BSN") {
+        let purpose = asn
+            .purpose_code
+            .clone()
+            .or_else(|| asn.purpose.as_deref().map(|p| vocab::purpose_code(Standard::X12, p)))
+            .unwrap_or_else(|| "00".into());
+        body.push(simple(
+            "BSN",
+            &[
+                Some(purpose),
+                s(&asn.shipment_id),
+                Some(date.to_ccyymmdd()),
+                Some(time),
+                asn.hierarchy_code.clone(),
+                asn.transaction_type_code.clone(),
+                asn.status_reason_code.clone(),
+            ],
+        ));
+    }
+    let mut hl = Hl { next: 1, count: 0 };
+    let shipment = hl.open(None, "S", body);
+    if let Some(p) = &asn.packaging {
+        body.push(simple(
+            "TD1",
+            &[
+                p.package_code.clone(),
+                dec(&p.lading_quantity),
+                None,
+                None,
+                None,
+                p.weight_qualifier.clone(),
+                dec(&p.gross_weight),
+                p.weight_uom.clone(),
+                dec(&p.volume),
+                p.volume_uom.clone(),
+            ],
+        ));
+    }
+    if let Some(c) = &asn.carrier {
+        if c.scac.is_some() || c.name.is_some() || c.mode.is_some() || c.routing_sequence_code.is_some() {
+            let qualifier = c.id_qualifier.clone().or_else(|| c.scac.as_ref().map(|_| "2".into()));
+            body.push(simple(
+                "TD5",
+                &[c.routing_sequence_code.clone(), qualifier, c.scac.clone(), c.mode.clone(), c.name.clone()],
+            ));
+        }
+        if let Some(bol) = &c.bill_of_lading {
+            body.push(simple("REF", &[s("BM"), Some(bol.clone())]));
+        }
+        if let Some(pro) = &c.tracking_number {
+            body.push(simple("REF", &[s("CN"), Some(pro.clone())]));
+        }
+    }
+    asn.references.iter().for_each(|r| body.push(reference(r)));
+    if asn.shipped_date.is_some() {
+        body.push(simple("DTM", &[s("011"), dt(&asn.shipped_date), asn.shipped_time.as_ref().map(|t| t.to_edi())]));
+    }
+    date_segment("017", &asn.estimated_delivery_date, body);
+    asn.notes.iter().for_each(|n| body.push(note(n)));
+    asn.parties.iter().for_each(|p| party(p, body));
+    // Orders on a tare stand under that tare (S-T-O-I); consecutive orders on the same tare
+    // share one HL.
+    let mut index = 0;
+    while index < asn.orders.len() {
+        let order = &asn.orders[index];
+        match &order.tare {
+            Some(tare) => {
+                let tare_hl = hl.open(Some(shipment), "T", body);
+                pack_segments(tare, body);
+                body.extensions(&tare.extensions);
+                while index < asn.orders.len() && asn.orders[index].tare.as_deref() == Some(tare) {
+                    order_hl(&asn.orders[index], tare_hl, &mut hl, target, body);
+                    index += 1;
+                }
+            }
+            None => {
+                order_hl(order, shipment, &mut hl, target, body);
+                index += 1;
+            }
+        }
+    }
+    for pack in &asn.packs {
+        pack_hl(pack, shipment, &mut hl, target, body);
+    }
+    for item in &asn.items {
+        item_hl(item, shipment, &mut hl, target, body);
+    }
+    body.extensions(&asn.extensions);
+    let count =
+        asn.totals.as_ref().and_then(|t| t.hl_count).map(|c| c.to_string()).unwrap_or_else(|| hl.count.to_string());
+    let quantity = asn.totals.as_ref().and_then(|t| dec(&t.quantity));
+    body.push(simple("CTT", &[Some(count), quantity]));
+    Ok(())
+}
+
+/// Numbers HL segments as they are written.
+struct Hl {
+    next: u32,
+    count: u32,
+}
+
+impl Hl {
+    fn open(&mut self, parent: Option<u32>, level: &str, body: &mut Body) -> u32 {
+        let id = self.next;
+        self.next += 1;
+        self.count += 1;
+        body.push(simple("HL", &[Some(id.to_string()), parent.map(|p| p.to_string()), s(level)]));
+        id
+    }
+}
+
+fn order_hl(order: &Order, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mut Body) {
+    let id = hl.open(Some(parent), "O", body);
+    body.push(simple(
+        "PRF",
+        &[
+            s(&order.po_number),
+            order.release_number.clone(),
+            order.change_sequence.clone(),
+            dt(&order.po_date),
+            order.assigned_id.clone(),
+            order.contract_number.clone(),
+            order.order_type_code.clone(),
+        ],
+    ));
+    order.references.iter().for_each(|r| body.push(reference(r)));
+    order.parties.iter().for_each(|p| party(p, body));
+    body.extensions(&order.extensions);
+    for pack in &order.packs {
+        pack_hl(pack, id, hl, target, body);
+    }
+    for item in &order.items {
+        item_hl(item, id, hl, target, body);
+    }
+}
+
+fn pack_segments(pack: &Pack, body: &mut Body) {
+    if let Some(details) = &pack.details {
+        body.push(packaging(details));
+    }
+    if let Some(sscc) = &pack.sscc {
+        body.push(simple("MAN", &[s("GM"), Some(sscc.clone())]));
+    }
+}
+
+fn pack_hl(pack: &Pack, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mut Body) {
+    let level = if pack.pack_type == "tare" { "T" } else { "P" };
+    let id = hl.open(Some(parent), level, body);
+    pack_segments(pack, body);
+    body.extensions(&pack.extensions);
+    for child in &pack.packs {
+        pack_hl(child, id, hl, target, body);
+    }
+    for item in &pack.items {
+        item_hl(item, id, hl, target, body);
+    }
+}
+
+fn item_hl(item: &Item, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mut Body) {
+    let id = hl.open(Some(parent), "I", body);
+    let mut pairs = item_id_pairs(&item.item_ids, &item.item_id_codes, target);
+    if let Some(lot) = &item.lot_number {
+        pairs.push(s("LT"));
+        pairs.push(Some(lot.clone()));
+    }
+    if !pairs.is_empty() || item.line_number.is_some() {
+        let mut lin = vec![item.line_number.clone()];
+        lin.extend(pairs);
+        body.push(simple("LIN", &lin));
+    }
+    if item.quantity_shipped.is_some() {
+        body.push(simple(
+            "SN1",
+            &[
+                item.assigned_id.clone(),
+                dec(&item.quantity_shipped),
+                uom(&item.uom_code, &item.uom, target).or(Some("EA".into())),
+                dec(&item.quantity_shipped_to_date),
+                dec(&item.quantity_ordered),
+                item.quantity_ordered_uom_code
+                    .clone()
+                    .or_else(|| item.quantity_ordered.and(uom(&item.uom_code, &item.uom, target))),
+                item.ship_status_code.clone(),
+                item.line_status_code.clone(),
+            ],
+        ));
+    }
+    if let Some(text) = &item.description {
+        body.push(simple("PID", &[s("F"), None, None, None, Some(text.clone())]));
+    }
+    item.references.iter().for_each(|r| body.push(reference(r)));
+    body.extensions(&item.extensions);
+    for pack in &item.packs {
+        pack_hl(pack, id, hl, target, body);
+    }
+}
