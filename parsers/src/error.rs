@@ -144,13 +144,16 @@ impl ErrorKind {
     }
 }
 
+/// How many bytes of unexpected input a message shows.
+pub(crate) const PREVIEW_BYTES: usize = 16;
+
 /// Renders the first bytes of unexpected input for a message: printable ASCII as text,
-/// the rest as hex, at most 16 bytes.
+/// the rest as hex, at most `PREVIEW_BYTES`.
 pub(crate) fn preview(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         return "nothing".to_owned();
     }
-    let shown = &bytes[..bytes.len().min(16)];
+    let shown = &bytes[..bytes.len().min(PREVIEW_BYTES)];
     if shown.iter().all(|b| (0x20..0x7f).contains(b)) {
         let mut text = format!("{:?}", String::from_utf8_lossy(shown));
         if bytes.len() > shown.len() {

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use crate::delimiters::{Delimiters, Standard};
 use crate::edifact::una::{check_syntax, parse_una, Charset, UNA_LEN};
 use crate::envelope::{Event, Group, GroupEnd, Interchange, InterchangeEnd, SegmentBuf, Span, TransactionSet};
-use crate::error::{preview, Error, ErrorKind};
+use crate::error::{preview, Error, ErrorKind, PREVIEW_BYTES};
 use crate::frame::{
     contains_any, count, find_segment_end, flags_for, scan, skip_filler, skip_line_breaks, split_tag, Counts, Framed,
 };
@@ -475,6 +475,10 @@ impl Parser {
         let start = self.pos;
         let offset = self.base + start as u64;
         let rest = buf.get(start..).unwrap_or_default();
+        // The error shows the first bytes: have them all, whatever the chunking.
+        if !eof && rest.len() < PREVIEW_BYTES {
+            return Step::NeedMore;
+        }
         let known = match self.una {
             Some((d, _)) => Some((d, &EDIFACT)),
             None if self.seen_interchange => Some((self.delimiters, self.syntax)),

@@ -269,3 +269,27 @@ fn streaming_memory_stays_bounded() {
     assert_eq!(sets, count);
     assert!(max_buffer < 16 * 1024, "buffer grew to {max_buffer} bytes");
 }
+
+#[test]
+fn streamed_not_edi_error_shows_the_same_bytes() {
+    // Found by the stream_reader fuzz target: the preview must not depend on the chunk size.
+    let mut input = vec![0x13u8; 59];
+    input.extend_from_slice(b"UN\0\0\x02\0S:0");
+    let whole = run(&input, ParseOptions::default()).0;
+    let mut streamed = Vec::new();
+    let mut reader = StreamReader::new(&input[..], ParseOptions::default()).chunk_bytes(10);
+    while let Some(event) = reader.next() {
+        if let Event::Error(error) = event.unwrap() {
+            streamed.push(error.to_string());
+        }
+    }
+    let mut in_memory = Vec::new();
+    let mut reader = Reader::new(&input, ParseOptions::default());
+    while let Some(event) = reader.next() {
+        if let Event::Error(error) = event {
+            in_memory.push(error.to_string());
+        }
+    }
+    assert_eq!(whole, ["not_edi@0::"]);
+    assert_eq!(streamed, in_memory);
+}
