@@ -620,10 +620,17 @@ fn resolve(c: &mut Checker<'_>, raw: RawProfile, path: &Path) -> Partner {
             interchange_id: interchange_id.unwrap_or_default(),
             our_interchange_id: our.unwrap_or_else(|| QualifiedId { qualifier: "ZZZ".into(), id: "CROSSDOCK".into() }),
             version,
-            syntax,
             acknowledgment,
             association_code: e.association_code.clone(),
-            delimiters: delimiters(c, e.delimiters.as_ref(), Standard::Edifact),
+            delimiters: {
+                let mut d = delimiters(c, e.delimiters.as_ref(), Standard::Edifact);
+                // Syntax version 4 has a repetition separator: `*` unless the profile says.
+                if syntax.1 >= 4 && e.delimiters.as_ref().is_none_or(|r| r.get_ref().repetition.is_none()) {
+                    d.repetition = Some(b'*');
+                }
+                d
+            },
+            syntax,
         }
     });
     if x12.is_none() && edifact.is_none() {

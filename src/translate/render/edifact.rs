@@ -122,12 +122,15 @@ fn item_ids(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<(String,
     out
 }
 
+/// The LIN/PIA/IMD part of a line. A LIN the model could not hold was kept whole in the
+/// line's extensions: then that copy stands in for the modeled one.
 fn lin_group(
     line_number: &Option<String>,
     action: Option<String>,
     ids: Vec<(String, String)>,
     lot: &Option<String>,
     description: &Option<String>,
+    lin_kept_whole: bool,
     body: &mut Body,
 ) {
     let mut ids = ids.into_iter();
@@ -136,7 +139,9 @@ fn lin_group(
         Some((value, qualifier)) => vec![Some(value.clone()), Some(qualifier.clone())],
         None => vec![],
     };
-    body.push(seg("LIN", &[&[line_number.clone()], &[action], &c212]));
+    if !lin_kept_whole {
+        body.push(seg("LIN", &[&[line_number.clone()], &[action], &c212]));
+    }
     let rest: Vec<(String, String)> = ids.collect();
     for chunk in rest.chunks(5) {
         let mut elements: Vec<Vec<Option<String>>> = vec![vec![s("1")]];
@@ -172,9 +177,10 @@ fn price(
     }
 }
 
+/// UNS+S, then MOA and CNT when the document has totals.
 fn summary(totals: &Option<Totals>, lines: usize, target: &Target<'_>, body: &mut Body) {
     body.push(seg("UNS", &[&[s("S")]]));
-    let t = totals.clone().unwrap_or_default();
+    let Some(t) = totals else { return };
     if let Some(amount) = &t.amount {
         body.push(seg(
             "MOA",
@@ -225,6 +231,7 @@ fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> R
             item_ids(&line.item_ids, &line.item_id_codes, target),
             &None,
             &line.description,
+            kept_whole(&line.extensions, "LIN"),
             body,
         );
         if let Some(quantity) = &line.quantity {
@@ -281,6 +288,7 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
             item_ids(&line.item_ids, &line.item_id_codes, target),
             &None,
             &line.description,
+            kept_whole(&line.extensions, "LIN"),
             body,
         );
         if let Some(quantity) = &line.quantity {
@@ -464,6 +472,7 @@ fn item_group(item: &Item, order: Option<&str>, target: &Target<'_>, body: &mut 
         item_ids(&item.item_ids, &item.item_id_codes, target),
         &item.lot_number,
         &item.description,
+        kept_whole(&item.extensions, "LIN"),
         body,
     );
     if let Some(quantity) = &item.quantity_shipped {

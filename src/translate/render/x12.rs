@@ -136,8 +136,10 @@ fn packaging(p: &ItemPackaging) -> tree::Segment {
     )
 }
 
+/// CTT and AMT, when the document has totals (a source without CTT gives none, and must
+/// render without one).
 fn totals(t: &Option<Totals>, body: &mut Body, line_count: usize) {
-    let t = t.clone().unwrap_or_default();
+    let Some(t) = t else { return };
     let count = t.line_count.map(|c| c.to_string()).unwrap_or_else(|| line_count.to_string());
     body.push(simple("CTT", &[Some(count), dec(&t.quantity)]));
     if let Some(amount) = &t.amount {
