@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
-# Runs every test of the repository: unit, golden, property and black-box CLI tests.
+# Runs every test of the repository: unit, golden, property and black-box tests.
 # This is the README's test command and what CI runs (.ci/run).
+#
+# It sets up what the tests need that Rust does not bring: a Python virtualenv with the
+# independent implementations the tests check Crossdock against (pydifact for EDIFACT, badx12
+# for X12 envelopes, jsonschema for the canonical schemas).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+venv=target/test-venv
+python_packages=(pydifact==0.2.3 jsonschema==4.26.0 badx12==0.2.2)
+check_imports='import collections, collections.abc; collections.Iterable = collections.abc.Iterable; import pydifact, jsonschema, badx12'
+if ! "$venv/bin/python" -c "$check_imports" 2>/dev/null; then
+  echo "test.sh: setting up the Python test tools in $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_packages[@]}"
+  "$venv/bin/python" -c "$check_imports"
+fi
+export CROSSDOCK_TEST_PYTHON="$PWD/$venv/bin/python"
 
 cargo test --workspace --locked

@@ -3,4 +3,6 @@
 
 mod support;
 
+mod ack;
 mod parse;
+mod translate;

@@ -47,3 +47,40 @@ pub fn json_lines(output: &Output) -> Vec<serde_json::Value> {
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
         .collect()
 }
+
+/// The partner profiles the tests use.
+pub fn partners_dir() -> String {
+    repo("tests/fixtures/partners").display().to_string()
+}
+
+/// A fixture EDI file written for these tests.
+pub fn fixture(name: &str) -> PathBuf {
+    repo("tests/fixtures/edi").join(name)
+}
+
+/// Runs one of the Python checks in `tests/python` with the interpreter `scripts/test.sh`
+/// prepared. Fails, never skips, when it is not there.
+pub fn python(script: &str, args: &[&str]) -> Output {
+    let interpreter = std::env::var("CROSSDOCK_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "CROSSDOCK_TEST_PYTHON is not set: run the tests with ./scripts/test.sh, which installs \
+             pydifact, badx12 and jsonschema in a virtualenv, or point it at a Python that has them"
+        )
+    });
+    let output = Command::new(&interpreter)
+        .arg(repo("tests/python").join(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {interpreter}: {e}"));
+    output
+}
+
+/// Runs the binary with environment variables set.
+pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = crossdock();
+    command.args(args).envs(env.iter().copied()).stdin(Stdio::null());
+    command.output().expect("the crossdock binary runs")
+}
+
+/// A fixed clock for reproducible envelopes: 2026-01-15 12:30 UTC.
+pub const FIXED_TIME: (&str, &str) = ("SOURCE_DATE_EPOCH", "1768480200");

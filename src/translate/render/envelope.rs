@@ -34,9 +34,12 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// The current time in UTC, or `SOURCE_DATE_EPOCH` when set (reproducible output).
     pub fn now() -> Stamp {
         let seconds =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse::<u64>().ok()).unwrap_or_else(|| {
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+            });
         let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
         let minute_of_day = (seconds % 86_400) / 60;
         Stamp {
