@@ -5,4 +5,5 @@ mod support;
 
 mod ack;
 mod parse;
+mod properties;
 mod translate;
