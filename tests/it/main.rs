@@ -5,5 +5,6 @@ mod support;
 
 mod ack;
 mod parse;
+mod partners;
 mod properties;
 mod translate;
