@@ -45,6 +45,8 @@ pub enum ErrorKind {
     Truncated { expected: &'static str },
     #[error("ISA{element:02} must be {expected} characters wide but is {found}")]
     IsaElementWidth { element: u8, expected: usize, found: usize },
+    #[error("ISA{element:02} contains byte {byte:02X}, which is not ASCII; the ISA is fixed-width ASCII")]
+    IsaNotAscii { element: u8, byte: u8 },
     #[error("the ISA segment must have 16 elements but the input ends or the segment stops after {found}")]
     IsaIncomplete { found: usize },
     #[error("the delimiters cannot be used: {0}")]
@@ -105,6 +107,7 @@ impl ErrorKind {
             ErrorKind::NotEdi { .. } => "not_edi",
             ErrorKind::Truncated { .. } => "truncated",
             ErrorKind::IsaElementWidth { .. } => "isa_element_width",
+            ErrorKind::IsaNotAscii { .. } => "isa_not_ascii",
             ErrorKind::IsaIncomplete { .. } => "isa_incomplete",
             ErrorKind::Delimiters(_) => "delimiters",
             ErrorKind::UnsupportedVersion { .. } => "unsupported_version",

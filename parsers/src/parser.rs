@@ -475,8 +475,9 @@ impl Parser {
         let start = self.pos;
         let offset = self.base + start as u64;
         let rest = buf.get(start..).unwrap_or_default();
-        // The error shows the first bytes: have them all, whatever the chunking.
-        if !eof && rest.len() < PREVIEW_BYTES {
+        // The error shows the first bytes and whether more follow: have one more than shown,
+        // whatever the chunking.
+        if !eof && rest.len() <= PREVIEW_BYTES {
             return Step::NeedMore;
         }
         let known = match self.una {

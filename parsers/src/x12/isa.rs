@@ -107,6 +107,16 @@ fn finish(input: &[u8], component_at: usize, separator: u8, mut problems: Vec<(E
     };
     let isa = &input[..component_at + 1];
     let elements: Vec<&[u8]> = isa.get(4..).unwrap_or_default().split(|b| *b == separator).collect();
+    // Widths are counted in bytes, so a multi-byte character would shift every later field
+    // for a reader that counts characters, and a writer could not put it back.
+    for (i, value) in elements.iter().enumerate().take(15) {
+        if let Some(&byte) = value.iter().find(|b| !b.is_ascii()) {
+            if i != 10 {
+                let element = (i + 1) as u8;
+                problems.push((ErrorKind::IsaNotAscii { element, byte }, Some(u16::from(element))));
+            }
+        }
+    }
     let version = elements.get(11).copied().unwrap_or_default();
     let isa11 = elements.get(10).and_then(|e| e.first()).copied();
     let version_number = std::str::from_utf8(version).ok().and_then(|v| v.parse::<u32>().ok());
@@ -175,5 +185,19 @@ mod tests {
         let v = String::from_utf8(ISA.to_vec()).unwrap().replace("00501", "00900");
         let IsaParse::Done(isa) = parse_isa(v.as_bytes(), false, false) else { panic!("not parsed") };
         assert!(matches!(isa.problems[0].0, ErrorKind::UnsupportedVersion { .. }));
+    }
+
+    #[test]
+    fn non_ascii_byte_is_reported_with_its_element() {
+        // Found by fuzzing: a Latin-1 byte in ISA09 kept the byte width but could not be
+        // written back at the same width.
+        let mut v = ISA.to_vec();
+        v[71] = 0xE5;
+        let IsaParse::Done(isa) = parse_isa(&v, false, false) else { panic!("not parsed") };
+        assert!(
+            matches!(isa.problems[..], [(ErrorKind::IsaNotAscii { element: 9, byte: 0xE5 }, Some(9))]),
+            "{:?}",
+            isa.problems
+        );
     }
 }
