@@ -1,6 +1,8 @@
 //! Validation of mapped segments against the dictionary: requirement designators, lengths,
 //! data types, X12 syntax notes, EDIFACT composites.
 
+use std::borrow::Cow;
+
 use crossdock_parsers::Segment;
 
 use super::dictionary::{EdiKind, EdiSegmentDef, Kind, SegmentDef, SyntaxNote, Usage};
@@ -8,10 +10,10 @@ use super::error::DataErrorKind;
 use super::SetContext;
 use crate::canonical::{Date, Decimal, Time};
 
-/// Checks an X12 segment; returns whether it was free of errors.
-pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32, def: &SegmentDef) -> bool {
+/// Checks an X12 segment whose element texts are `values`; returns whether it was free of
+/// errors. Runs on every mapped segment, so it allocates only when it reports.
+pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32, def: &SegmentDef, values: &[Cow<'_, str>]) -> bool {
     let before = cx.errors.len();
-    let values: Vec<_> = segment.elements().map(|e| e.text()).collect();
     let present = |i: u8| values.get(usize::from(i) - 1).is_some_and(|v| !v.is_empty());
     let name_of = |i: usize| format!("{}{:02}", def.tag, i);
 
@@ -23,78 +25,42 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
     for (i, element) in def.elements.iter().enumerate() {
         let position_in_segment = i + 1;
         let value = values.get(i).map(|v| v.as_ref()).unwrap_or("");
-        let element_name = name_of(position_in_segment);
         if value.is_empty() {
             if element.usage == Usage::Mandatory {
-                let kind = DataErrorKind::MandatoryElementMissing { element: element_name, name: element.name };
+                let kind = DataErrorKind::MandatoryElementMissing { element: name_of(position_in_segment), name: element.name };
                 cx.error(kind, segment, position, Some(position_in_segment as u16), Some(element.reference), None);
             }
             continue;
         }
-        let chars = value.chars().count();
-        let (length, kind) = match element.kind {
-            Kind::Id | Kind::An => (chars, None),
-            Kind::N(_) => {
-                let digits = value.strip_prefix('-').unwrap_or(value);
-                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    (
-                        chars,
-                        Some(DataErrorKind::InvalidCharacters {
-                            element: element_name.clone(),
-                            name: element.name,
-                            expected: "a whole number",
-                            value: value.to_owned(),
-                        }),
-                    )
-                } else {
-                    (digits.len(), None)
-                }
-            }
-            Kind::R => match Decimal::parse_edi(value, b'.') {
-                Some(_) => (value.bytes().filter(u8::is_ascii_digit).count(), None),
-                None => (
-                    chars,
-                    Some(DataErrorKind::InvalidCharacters {
-                        element: element_name.clone(),
+        // The length X12 counts: characters, or digits for numbers.
+        let checked_length = match element.kind {
+            Kind::Id | Kind::An => Ok(value.chars().count()),
+            Kind::N(_) => whole_number_digits(value).ok_or("a whole number"),
+            Kind::R => decimal_digits(value).ok_or("a decimal number"),
+            Kind::Dt => valid_date(value).then_some(value.len()).ok_or("date"),
+            Kind::Tm => valid_time(value).then_some(value.len()).ok_or("time"),
+        };
+        let length = match checked_length {
+            Ok(length) => length,
+            Err(expected) => {
+                let element_name = name_of(position_in_segment);
+                let kind = match expected {
+                    "date" => DataErrorKind::InvalidDate { element: element_name, name: element.name, value: value.to_owned() },
+                    "time" => DataErrorKind::InvalidTime { element: element_name, name: element.name, value: value.to_owned() },
+                    expected => DataErrorKind::InvalidCharacters {
+                        element: element_name,
                         name: element.name,
-                        expected: "a decimal number",
+                        expected,
                         value: value.to_owned(),
-                    }),
-                ),
-            },
-            Kind::Dt => match Date::from_edi(value) {
-                Some(_) => (chars, None),
-                None => (
-                    chars,
-                    Some(DataErrorKind::InvalidDate {
-                        element: element_name.clone(),
-                        name: element.name,
-                        value: value.to_owned(),
-                    }),
-                ),
-            },
-            Kind::Tm => {
-                let valid = value.len() >= 4
-                    && value.len() <= 8
-                    && value.bytes().all(|b| b.is_ascii_digit())
-                    && Time::from_edi(&value[..if value.len() >= 6 { 6 } else { 4 }]).is_some();
-                (
-                    chars,
-                    (!valid).then(|| DataErrorKind::InvalidTime {
-                        element: element_name.clone(),
-                        name: element.name,
-                        value: value.to_owned(),
-                    }),
-                )
+                    },
+                };
+                cx.error(kind, segment, position, Some(position_in_segment as u16), Some(element.reference), Some(value));
+                continue;
             }
         };
-        if let Some(kind) = kind {
-            cx.error(kind, segment, position, Some(position_in_segment as u16), Some(element.reference), Some(value));
-            continue;
-        }
         if length < usize::from(element.min) {
             let kind = DataErrorKind::TooShort {
-                element: element_name,
+                element: name_of(position_in_segment),
                 name: element.name,
                 min: element.min.into(),
                 found: length,
@@ -102,7 +68,7 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
             cx.error(kind, segment, position, Some(position_in_segment as u16), Some(element.reference), Some(value));
         } else if length > usize::from(element.max) {
             let kind = DataErrorKind::TooLong {
-                element: element_name,
+                element: name_of(position_in_segment),
                 name: element.name,
                 max: element.max.into(),
                 found: length,
@@ -112,13 +78,13 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
     }
     for note in def.notes {
         let missing: Vec<u8> = match note {
-            SyntaxNote::Paired(list) if list.iter().any(|&i| present(i)) => {
+            SyntaxNote::Paired(list) if list.iter().any(|&i| present(i)) && !list.iter().all(|&i| present(i)) => {
                 list.iter().copied().filter(|&i| !present(i)).collect()
             }
-            SyntaxNote::Required(list) if !list.iter().any(|&i| present(i)) => {
-                list.first().copied().into_iter().collect()
-            }
-            SyntaxNote::Conditional(list) if list.first().is_some_and(|&i| present(i)) => {
+            SyntaxNote::Required(list) if !list.iter().any(|&i| present(i)) => list.first().copied().into_iter().collect(),
+            SyntaxNote::Conditional(list)
+                if list.first().is_some_and(|&i| present(i)) && !list.iter().skip(1).all(|&i| present(i)) =>
+            {
                 list.iter().skip(1).copied().filter(|&i| !present(i)).collect()
             }
             SyntaxNote::ListConditional(list)
@@ -127,9 +93,8 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
                 list.get(1).copied().into_iter().collect()
             }
             SyntaxNote::Exclusion(list) => {
-                let used: Vec<u8> = list.iter().copied().filter(|&i| present(i)).collect();
-                if used.len() > 1 {
-                    let (first, second) = (used[0], used[1]);
+                let mut used = list.iter().copied().filter(|&i| present(i));
+                if let (Some(first), Some(second)) = (used.next(), used.next()) {
                     let element = &def.elements[usize::from(second) - 1];
                     let kind = DataErrorKind::ExclusionViolated {
                         element: name_of(second.into()),
@@ -139,9 +104,9 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
                     };
                     cx.error(kind, segment, position, Some(second.into()), Some(element.reference), None);
                 }
-                Vec::new()
+                continue;
             }
-            _ => Vec::new(),
+            _ => continue,
         };
         for i in missing {
             // An element already reported as mandatory-missing is not reported again.
@@ -160,6 +125,39 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
         }
     }
     cx.errors.len() == before
+}
+
+/// Digits of an X12 N value (`-12`), or `None` when it is not one.
+fn whole_number_digits(value: &str) -> Option<usize> {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits.len())
+}
+
+/// Digits of an X12 R value (`-12.50`, `.5`), or `None` when it is not one.
+fn decimal_digits(value: &str) -> Option<usize> {
+    let body = value.strip_prefix('-').unwrap_or(value);
+    let mut digits = 0;
+    let mut points = 0;
+    for b in body.bytes() {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'.' => points += 1,
+            _ => return None,
+        }
+    }
+    (digits > 0 && points <= 1).then_some(digits)
+}
+
+/// CCYYMMDD, or YYMMDD as versions before 004 write it, naming a real day.
+fn valid_date(value: &str) -> bool {
+    (value.len() == 8 || value.len() == 6) && value.bytes().all(|b| b.is_ascii_digit()) && Date::from_edi(value).is_some()
+}
+
+/// HHMM, HHMMSS, HHMMSSd or HHMMSSdd.
+fn valid_time(value: &str) -> bool {
+    (4..=8).contains(&value.len())
+        && value.bytes().all(|b| b.is_ascii_digit())
+        && Time::from_edi(&value[..if value.len() >= 6 { 6 } else { 4 }]).is_some()
 }
 
 fn describe(note: &SyntaxNote, tag: &str) -> String {

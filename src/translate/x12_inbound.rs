@@ -20,7 +20,8 @@ type Seg<'a> = (u32, Segment<'a>);
 /// Validates a mapped segment and returns its element texts, or `None` (after recording the
 /// errors) when it is invalid.
 fn checked<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef) -> Option<Vec<Cow<'a, str>>> {
-    validate::x12(cx, &seg.1, seg.0, def).then(|| texts(&seg.1))
+    let values = texts(&seg.1);
+    validate::x12(cx, &seg.1, seg.0, def, &values).then_some(values)
 }
 
 fn decimal(values: &[Cow<'_, str>], position: usize) -> Option<Decimal> {
