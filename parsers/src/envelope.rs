@@ -356,6 +356,68 @@ impl<'a> TransactionSet<'a> {
     }
 }
 
+impl TransactionSet<'_> {
+    /// An owned copy that can outlive the reader's buffer, e.g. to be translated on another
+    /// thread while the reader goes on. Copies the set's bytes once.
+    pub fn to_owned_set(&self) -> OwnedTransactionSet {
+        let (base, buf) = match (self.spans.first(), self.spans.last()) {
+            (Some(first), Some(last)) => {
+                let from = first.start.saturating_sub(self.base) as usize;
+                let to = (last.start + u64::from(last.len)).saturating_sub(self.base) as usize;
+                (first.start, self.buf.get(from..to).unwrap_or_default().to_vec())
+            }
+            _ => (self.base, Vec::new()),
+        };
+        OwnedTransactionSet {
+            interchange: self.interchange.clone(),
+            group: self.group.cloned(),
+            header: SegmentBuf::from_segment(&self.header),
+            trailer: self.trailer.as_ref().map(SegmentBuf::from_segment),
+            spans: self.spans.to_vec(),
+            buf,
+            base,
+            errors: self.errors.to_vec(),
+            segment_count: self.segment_count,
+        }
+    }
+}
+
+/// A transaction set that owns its bytes; [`OwnedTransactionSet::view`] reads it as a
+/// [`TransactionSet`].
+#[derive(Clone, Debug)]
+pub struct OwnedTransactionSet {
+    interchange: Interchange,
+    group: Option<Group>,
+    header: SegmentBuf,
+    trailer: Option<SegmentBuf>,
+    spans: Vec<Span>,
+    buf: Vec<u8>,
+    base: u64,
+    errors: Vec<Error>,
+    segment_count: u64,
+}
+
+impl OwnedTransactionSet {
+    pub fn view(&self) -> TransactionSet<'_> {
+        TransactionSet {
+            interchange: &self.interchange,
+            group: self.group.as_ref(),
+            header: self.header.segment(),
+            trailer: self.trailer.as_ref().map(SegmentBuf::segment),
+            spans: &self.spans,
+            buf: &self.buf,
+            base: self.base,
+            errors: &self.errors,
+            segment_count: self.segment_count,
+        }
+    }
+
+    /// Bytes held, for sizing batches.
+    pub fn byte_len(&self) -> usize {
+        self.buf.len()
+    }
+}
+
 /// The end of a group.
 #[derive(Debug)]
 pub struct GroupEnd<'a> {

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::delimiters::DelimiterConflict;
+use crate::delimiters::{ByteDisplay, DelimiterConflict};
 use crate::location::Location;
 
 /// One problem in the input.
@@ -47,6 +47,8 @@ pub enum ErrorKind {
     IsaElementWidth { element: u8, expected: usize, found: usize },
     #[error("ISA{element:02} contains byte {byte:02X}, which is not ASCII; the ISA is fixed-width ASCII")]
     IsaNotAscii { element: u8, byte: u8 },
+    #[error("ISA{element:02} contains the {delimiter_name} {delimiter}; a delimiter cannot appear in data")]
+    IsaDelimiterInValue { element: u8, delimiter_name: &'static str, delimiter: ByteDisplay },
     #[error("the ISA segment must have 16 elements but the input ends or the segment stops after {found}")]
     IsaIncomplete { found: usize },
     #[error("the delimiters cannot be used: {0}")]
@@ -108,6 +110,7 @@ impl ErrorKind {
             ErrorKind::Truncated { .. } => "truncated",
             ErrorKind::IsaElementWidth { .. } => "isa_element_width",
             ErrorKind::IsaNotAscii { .. } => "isa_not_ascii",
+            ErrorKind::IsaDelimiterInValue { .. } => "isa_delimiter_in_value",
             ErrorKind::IsaIncomplete { .. } => "isa_incomplete",
             ErrorKind::Delimiters(_) => "delimiters",
             ErrorKind::UnsupportedVersion { .. } => "unsupported_version",

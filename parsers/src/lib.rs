@@ -53,7 +53,9 @@ pub mod writer;
 pub mod x12;
 
 pub use delimiters::{ByteDisplay, Delimiters, Standard};
-pub use envelope::{Event, Group, GroupEnd, Interchange, InterchangeEnd, PartyId, SegmentBuf, TransactionSet};
+pub use envelope::{
+    Event, Group, GroupEnd, Interchange, InterchangeEnd, OwnedTransactionSet, PartyId, SegmentBuf, TransactionSet,
+};
 pub use error::{Error, ErrorKind};
 pub use location::{ControlNumbers, Location};
 pub use options::{Limits, ParseOptions};

@@ -301,3 +301,40 @@ fn streamed_not_edi_error_shows_the_same_bytes() {
         }
     }
 }
+
+#[test]
+fn owned_sets_read_like_the_borrowed_ones() {
+    // A set with an envelope error, then a clean one, streamed in small chunks so the owned
+    // copy must not depend on where the reader's buffer starts.
+    let input = x12("ST*850*0001~BEG*00*SA*PO1**20260101~SE*9*0001~ST*850*0002~BEG*00*SA*PO2**20260101~SE*3*0002~GE*2*1~IEA*1*000000001~");
+    let describe = |set: &crossdock_parsers::TransactionSet<'_>| {
+        let segments: Vec<String> = set
+            .segments()
+            .map(|s| format!("{}@{}#{}", String::from_utf8_lossy(s.raw()), s.offset(), s.number()))
+            .collect();
+        let errors: Vec<String> = set.errors().iter().map(ToString::to_string).collect();
+        let group = set.group().map(|g| g.control_number().into_owned());
+        (
+            set.id().into_owned(),
+            set.header().offset(),
+            set.trailer().map(|t| t.number()),
+            segments,
+            errors,
+            group,
+            set.segment_count(),
+        )
+    };
+    let mut borrowed = Vec::new();
+    let mut owned = Vec::new();
+    let mut reader = StreamReader::new(input.as_bytes(), ParseOptions::default()).chunk_bytes(7);
+    while let Some(event) = reader.next() {
+        if let Event::TransactionSet(set) = event.unwrap() {
+            borrowed.push(describe(&set));
+            owned.push(set.to_owned_set());
+        }
+    }
+    let owned: Vec<_> = owned.iter().map(|set| describe(&set.view())).collect();
+    assert_eq!(borrowed.len(), 2);
+    assert_eq!(borrowed[0].4.len(), 1, "{:?}", borrowed[0].4);
+    assert_eq!(owned, borrowed);
+}

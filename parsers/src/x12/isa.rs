@@ -9,7 +9,7 @@ use nom::bytes::complete::{tag, take};
 use nom::IResult;
 use nom::Parser as _;
 
-use crate::delimiters::{Delimiters, Standard};
+use crate::delimiters::{ByteDisplay, Delimiters, Standard};
 use crate::error::ErrorKind;
 
 /// Fixed widths of ISA01..ISA16.
@@ -107,16 +107,6 @@ fn finish(input: &[u8], component_at: usize, separator: u8, mut problems: Vec<(E
     };
     let isa = &input[..component_at + 1];
     let elements: Vec<&[u8]> = isa.get(4..).unwrap_or_default().split(|b| *b == separator).collect();
-    // Widths are counted in bytes, so a multi-byte character would shift every later field
-    // for a reader that counts characters, and a writer could not put it back.
-    for (i, value) in elements.iter().enumerate().take(15) {
-        if let Some(&byte) = value.iter().find(|b| !b.is_ascii()) {
-            if i != 10 {
-                let element = (i + 1) as u8;
-                problems.push((ErrorKind::IsaNotAscii { element, byte }, Some(u16::from(element))));
-            }
-        }
-    }
     let version = elements.get(11).copied().unwrap_or_default();
     let isa11 = elements.get(10).and_then(|e| e.first()).copied();
     let version_number = std::str::from_utf8(version).ok().and_then(|v| v.parse::<u32>().ok());
@@ -134,7 +124,35 @@ fn finish(input: &[u8], component_at: usize, separator: u8, mut problems: Vec<(E
     if let Err(conflict) = delimiters.check(Standard::X12) {
         return IsaParse::Fatal(ErrorKind::Delimiters(conflict));
     }
+    check_values(&elements, &delimiters, &mut problems);
     IsaParse::Done(Isa { delimiters, terminator: component_at + 1, problems })
+}
+
+/// ISA01..ISA15 (but ISA11, a delimiter itself from 00402 on) must be ASCII without
+/// delimiters: widths are counted in bytes, so a multi-byte character would shift every later
+/// field for a reader that counts characters, and neither could be written back.
+fn check_values(elements: &[&[u8]], delimiters: &Delimiters, problems: &mut Vec<(ErrorKind, Option<u16>)>) {
+    let named = [
+        (Some(delimiters.component), "component separator"),
+        (Some(delimiters.segment), "segment terminator"),
+        (delimiters.repetition, "repetition separator"),
+    ];
+    for (i, value) in elements.iter().enumerate().take(15) {
+        if i == 10 {
+            continue;
+        }
+        let element = (i + 1) as u8;
+        let problem = if let Some(&byte) = value.iter().find(|b| !b.is_ascii()) {
+            ErrorKind::IsaNotAscii { element, byte }
+        } else if let Some((byte, name)) =
+            named.iter().find_map(|(d, name)| d.filter(|d| value.contains(d)).map(|d| (d, *name)))
+        {
+            ErrorKind::IsaDelimiterInValue { element, delimiter_name: name, delimiter: ByteDisplay(byte) }
+        } else {
+            continue;
+        };
+        problems.push((problem, Some(u16::from(element))));
+    }
 }
 
 #[cfg(test)]
@@ -198,6 +216,18 @@ mod tests {
             matches!(isa.problems[..], [(ErrorKind::IsaNotAscii { element: 9, byte: 0xE5 }, Some(9))]),
             "{:?}",
             isa.problems
+        );
+    }
+
+    #[test]
+    fn delimiter_in_a_value_is_reported() {
+        // Found by fuzzing: ISA02 held the component separator.
+        let v = String::from_utf8(ISA.to_vec()).unwrap().replacen("*          *00", "*>         *00", 1);
+        let IsaParse::Done(isa) = parse_isa(v.as_bytes(), false, false) else { panic!("not parsed") };
+        assert_eq!(isa.problems.len(), 1, "{:?}", isa.problems);
+        assert_eq!(
+            isa.problems[0].0.to_string(),
+            "ISA02 contains the component separator '>'; a delimiter cannot appear in data"
         );
     }
 }
