@@ -645,7 +645,9 @@ impl Parser {
                 _ => break,
             };
             let raw = buf.get(pos..end).unwrap_or_default();
-            if raw.len() > self.short_segment_max || contains_any(raw, b'\n', b'\r', third) {
+            // A UNA starts the next EDIFACT interchange, whatever follows it: the general path
+            // decides (found by fuzzing: "UNAL'" ran through here as a body segment).
+            if raw.len() > self.short_segment_max || contains_any(raw, b'\n', b'\r', third) || raw.starts_with(b"UNA") {
                 break;
             }
             let (Some(tag), data_start) = split_tag(raw, &d, false) else { break };

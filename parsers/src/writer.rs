@@ -212,26 +212,28 @@ impl SegmentWriter<'_> {
         for (i, width) in ISA_WIDTHS.iter().enumerate() {
             let position = i + 1;
             self.out.push(self.d.element);
-            let value = match position {
-                11 if version >= 402 && self.d.repetition.is_some() => {
-                    (self.d.repetition.unwrap_or(b'^') as char).to_string()
-                }
-                16 => (self.d.component as char).to_string(),
-                _ => isa.value(position).to_owned(),
+            // The delimiters are bytes, written as such (a non-ASCII one is not a character).
+            let delimiter = match position {
+                11 if version >= 402 => self.d.repetition,
+                16 => Some(self.d.component),
+                _ => None,
             };
+            if let Some(byte) = delimiter {
+                self.out.push(byte);
+                continue;
+            }
+            let value = isa.value(position).to_owned();
             if value.len() > *width {
                 return Err(WriteError::IsaFieldTooLong { element: position, value, width: *width });
             }
-            if position != 11 && position != 16 {
-                if let Some(&b) = value.as_bytes().iter().find(|b| self.d.is_delimiter(**b)) {
-                    return Err(WriteError::DelimiterInValue {
-                        segment: "ISA".to_owned(),
-                        element: position,
-                        value,
-                        delimiter_name: delimiter_name(&self.d, b),
-                        delimiter: ByteDisplay(b),
-                    });
-                }
+            if let Some(&b) = value.as_bytes().iter().find(|b| self.d.is_delimiter(**b)) {
+                return Err(WriteError::DelimiterInValue {
+                    segment: "ISA".to_owned(),
+                    element: position,
+                    value,
+                    delimiter_name: delimiter_name(&self.d, b),
+                    delimiter: ByteDisplay(b),
+                });
             }
             // ISA13 is numeric: pad with zeros; the others are padded with spaces.
             let pad = if position == 13 && value.bytes().all(|b| b.is_ascii_digit()) { b'0' } else { b' ' };

@@ -243,3 +243,16 @@ fn x12_interchange_fixed(d: Delimiters) -> Interchange {
     }
     tree
 }
+
+#[test]
+fn non_ascii_delimiters_are_written_as_bytes() {
+    // Found by fuzzing: ISA16 = 0xBA was written as the two UTF-8 bytes of 'º'.
+    let input = b"ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260101*1200*\xA6*00501*000000001*0*P*\xBA\x85GS*PO*S*R*20260101*1200*1*X*005010\x85ST*850*0001\x85PO1*1*2*EA*3**BP*A\xBAB\xA6C\x85SE*3*0001\x85GE*1*1\x85IEA*1*000000001\x85";
+    let (interchanges, errors) = tree::parse(input, ParseOptions::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let written = write_all(&interchanges, WriteOptions::default()).unwrap();
+    assert_eq!(written.iter().filter(|b| **b == 0xBA).count(), 2, "{}", String::from_utf8_lossy(&written));
+    let (again, errors) = tree::parse(&written, ParseOptions::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(again, interchanges);
+}
