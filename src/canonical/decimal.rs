@@ -24,11 +24,24 @@ impl Decimal {
             Some(b'+') => (false, &text[1..]),
             _ => (false, text),
         };
+        // Fast path: accumulate the digits; the text route below handles what does not fit.
+        let mut mantissa: i128 = 0;
+        let mut scale: u32 = 0;
         let mut seen_digit = false;
         let mut seen_mark = false;
+        let mut fits = true;
         for b in digits.bytes() {
             match b {
-                b'0'..=b'9' => seen_digit = true,
+                b'0'..=b'9' => {
+                    seen_digit = true;
+                    if seen_mark {
+                        scale += 1;
+                    }
+                    match mantissa.checked_mul(10).and_then(|m| m.checked_add(i128::from(b - b'0'))) {
+                        Some(m) => mantissa = m,
+                        None => fits = false,
+                    }
+                }
                 b'.' | b',' if (b == decimal_mark || b == b'.') && !seen_mark => seen_mark = true,
                 _ => return None,
             }
@@ -36,9 +49,15 @@ impl Decimal {
         if !seen_digit {
             return None;
         }
-        let normalized: String = digits.chars().map(|c| if c == ',' { '.' } else { c }).collect();
-        let normalized = if normalized.starts_with('.') { format!("0{normalized}") } else { normalized };
-        let mut value = rust_decimal::Decimal::from_str_exact(&normalized).ok()?;
+        let value = match rust_decimal::Decimal::try_from_i128_with_scale(mantissa, scale) {
+            Ok(value) if fits => value,
+            _ => {
+                let normalized: String = digits.chars().map(|c| if c == ',' { '.' } else { c }).collect();
+                let normalized = if normalized.starts_with('.') { format!("0{normalized}") } else { normalized };
+                rust_decimal::Decimal::from_str_exact(&normalized).ok()?
+            }
+        };
+        let mut value = value;
         if negative {
             value.set_sign_negative(true);
         }
@@ -74,13 +93,43 @@ impl Decimal {
     }
 }
 
-impl fmt::Display for Decimal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// Room for a sign, 29 digits, a mark and a leading zero.
+const TEXT_MAX: usize = 40;
+
+impl Decimal {
+    /// Writes the plain decimal text (`-12.5`, `0.003`, `120`) into `buf`: the hot path of
+    /// every quantity and price in a translation, so no formatter machinery.
+    fn write_text(self, buf: &mut [u8; TEXT_MAX]) -> &str {
         // `normalize` leaves `-0` possible; write it as 0.
         if self.0.is_zero() {
-            return f.write_str("0");
+            return "0";
         }
-        write!(f, "{}", self.0)
+        let scale = self.0.scale() as usize;
+        let mut magnitude = self.0.mantissa().unsigned_abs();
+        let mut at = TEXT_MAX;
+        let mut written = 0;
+        while magnitude > 0 || written <= scale {
+            if written == scale && scale > 0 {
+                at -= 1;
+                buf[at] = b'.';
+            }
+            at -= 1;
+            buf[at] = b'0' + (magnitude % 10) as u8;
+            magnitude /= 10;
+            written += 1;
+        }
+        if self.0.is_sign_negative() {
+            at -= 1;
+            buf[at] = b'-';
+        }
+        // Only ASCII digits, '.' and '-' were written.
+        std::str::from_utf8(&buf[at..]).unwrap_or("0")
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.write_text(&mut [0; TEXT_MAX]))
     }
 }
 
@@ -94,8 +143,15 @@ impl FromStr for Decimal {
 
 impl Serialize for Decimal {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // With arbitrary_precision, a Number built from text is written as that text.
-        let number = serde_json::Number::from_str(&self.to_string()).map_err(serde::ser::Error::custom)?;
+        // Whole numbers (most quantities) go out as integers; with arbitrary_precision, a
+        // Number built from text is written as that text.
+        if self.0.scale() == 0 {
+            if let Ok(whole) = i64::try_from(self.0.mantissa()) {
+                return serializer.serialize_i64(whole);
+            }
+        }
+        let number =
+            serde_json::Number::from_str(self.write_text(&mut [0; TEXT_MAX])).map_err(serde::ser::Error::custom)?;
         number.serialize(serializer)
     }
 }
@@ -157,5 +213,27 @@ mod tests {
         let exp: Decimal = serde_json::from_str("1.5e2").unwrap();
         assert_eq!(exp.to_string(), "150");
         assert_eq!(Decimal::parse_edi("19.9", b'.').unwrap().to_edi(b','), "19,9");
+    }
+
+    #[test]
+    fn edge_values_read_and_write_like_rust_decimal() {
+        let d = |t: &str| Decimal::parse_edi(t, b'.').map(|d| d.to_string());
+        assert_eq!(d("-0.000").as_deref(), Some("0"));
+        assert_eq!(d("0.0000001").as_deref(), Some("0.0000001"));
+        assert_eq!(d("79228162514264337593543950335").as_deref(), Some("79228162514264337593543950335"));
+        assert_eq!(d("79228162514264337593543950336"), None, "beyond 96 bits");
+        assert_eq!(d("1.0000000000000000000000000000000"), None, "more than 28 places");
+        assert_eq!(serde_json::to_string(&Decimal::parse_edi("-40", b'.').unwrap()).unwrap(), "-40");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_matches_rust_decimal(mantissa in proptest::num::i64::ANY, scale in 0u32..=18) {
+            let value = Decimal(rust_decimal::Decimal::new(mantissa, scale).normalize());
+            let expected = if value.0.is_zero() { "0".to_owned() } else { value.0.to_string() };
+            proptest::prop_assert_eq!(value.to_string(), expected.clone());
+            proptest::prop_assert_eq!(Decimal::parse_edi(&expected, b'.'), Some(value));
+            proptest::prop_assert_eq!(serde_json::to_string(&value).unwrap(), expected);
+        }
     }
 }

@@ -8,6 +8,7 @@
 
 mod date;
 mod decimal;
+mod item_ids;
 pub mod purchase_order;
 pub mod purchase_order_ack;
 pub mod schema;
@@ -15,7 +16,6 @@ pub mod ship_notice;
 
 use std::fmt;
 
-use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::de::Error as _;
 use serde::ser::SerializeMap;
@@ -24,6 +24,7 @@ use serde_json::value::RawValue;
 
 pub use date::{Date, Time};
 pub use decimal::Decimal;
+pub use item_ids::ItemIds;
 pub use purchase_order::{PurchaseOrder, PurchaseOrderLine};
 pub use purchase_order_ack::{PurchaseOrderAck, PurchaseOrderAckLine};
 pub use ship_notice::{Item, Order, Pack, ShipNotice};
@@ -243,10 +244,6 @@ pub struct Note {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
 }
-
-/// Item identifications: normalized name (`buyer`, `vendor`, `upc`, `gtin`, `ean`, `sku`,
-/// `manufacturer`, `catalog`, or the qualifier in lower case) to value, in the order sent.
-pub type ItemIds = IndexMap<String, String>;
 
 /// A segment the model has no field for, kept whole.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

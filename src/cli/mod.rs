@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod ack;
 mod parse;
 mod partners;
+mod pool;
 mod render;
 mod schema;
 mod translate;

@@ -12,7 +12,13 @@ use crate::canonical::{Date, Decimal, Time};
 
 /// Checks an X12 segment whose element texts are `values`; returns whether it was free of
 /// errors. Runs on every mapped segment, so it allocates only when it reports.
-pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32, def: &SegmentDef, values: &[Cow<'_, str>]) -> bool {
+pub(crate) fn x12(
+    cx: &mut SetContext<'_>,
+    segment: &Segment<'_>,
+    position: u32,
+    def: &SegmentDef,
+    values: &[Cow<'_, str>],
+) -> bool {
     let before = cx.errors.len();
     let present = |i: u8| values.get(usize::from(i) - 1).is_some_and(|v| !v.is_empty());
     let name_of = |i: usize| format!("{}{:02}", def.tag, i);
@@ -27,7 +33,10 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
         let value = values.get(i).map(|v| v.as_ref()).unwrap_or("");
         if value.is_empty() {
             if element.usage == Usage::Mandatory {
-                let kind = DataErrorKind::MandatoryElementMissing { element: name_of(position_in_segment), name: element.name };
+                let kind = DataErrorKind::MandatoryElementMissing {
+                    element: name_of(position_in_segment),
+                    name: element.name,
+                };
                 cx.error(kind, segment, position, Some(position_in_segment as u16), Some(element.reference), None);
             }
             continue;
@@ -45,8 +54,16 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
             Err(expected) => {
                 let element_name = name_of(position_in_segment);
                 let kind = match expected {
-                    "date" => DataErrorKind::InvalidDate { element: element_name, name: element.name, value: value.to_owned() },
-                    "time" => DataErrorKind::InvalidTime { element: element_name, name: element.name, value: value.to_owned() },
+                    "date" => DataErrorKind::InvalidDate {
+                        element: element_name,
+                        name: element.name,
+                        value: value.to_owned(),
+                    },
+                    "time" => DataErrorKind::InvalidTime {
+                        element: element_name,
+                        name: element.name,
+                        value: value.to_owned(),
+                    },
                     expected => DataErrorKind::InvalidCharacters {
                         element: element_name,
                         name: element.name,
@@ -54,7 +71,14 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
                         value: value.to_owned(),
                     },
                 };
-                cx.error(kind, segment, position, Some(position_in_segment as u16), Some(element.reference), Some(value));
+                cx.error(
+                    kind,
+                    segment,
+                    position,
+                    Some(position_in_segment as u16),
+                    Some(element.reference),
+                    Some(value),
+                );
                 continue;
             }
         };
@@ -81,7 +105,9 @@ pub(crate) fn x12(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32,
             SyntaxNote::Paired(list) if list.iter().any(|&i| present(i)) && !list.iter().all(|&i| present(i)) => {
                 list.iter().copied().filter(|&i| !present(i)).collect()
             }
-            SyntaxNote::Required(list) if !list.iter().any(|&i| present(i)) => list.first().copied().into_iter().collect(),
+            SyntaxNote::Required(list) if !list.iter().any(|&i| present(i)) => {
+                list.first().copied().into_iter().collect()
+            }
             SyntaxNote::Conditional(list)
                 if list.first().is_some_and(|&i| present(i)) && !list.iter().skip(1).all(|&i| present(i)) =>
             {
@@ -150,7 +176,9 @@ fn decimal_digits(value: &str) -> Option<usize> {
 
 /// CCYYMMDD, or YYMMDD as versions before 004 write it, naming a real day.
 fn valid_date(value: &str) -> bool {
-    (value.len() == 8 || value.len() == 6) && value.bytes().all(|b| b.is_ascii_digit()) && Date::from_edi(value).is_some()
+    (value.len() == 8 || value.len() == 6)
+        && value.bytes().all(|b| b.is_ascii_digit())
+        && Date::from_edi(value).is_some()
 }
 
 /// HHMM, HHMMSS, HHMMSSd or HHMMSSdd.

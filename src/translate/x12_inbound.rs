@@ -883,9 +883,10 @@ fn node_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, asn: &mut ShipNotice, no
                 item.line_number = opt(&v, 1);
                 let (mut ids, mut codes) = item_ids(cx, &v, 2, 31);
                 // A lot number is an attribute of the item, not an id.
-                if let Some(key) = codes.iter().find(|(_, q)| q.as_str() == "LT").map(|(k, _)| k.clone()) {
-                    codes.shift_remove(&key);
-                    item.lot_number = ids.shift_remove(&key);
+                let lot = codes.iter().find(|(_, q)| q.as_str() == "LT").map(|(k, _)| k.clone());
+                if let Some(key) = lot {
+                    codes.remove(&key);
+                    item.lot_number = ids.remove(&key);
                 }
                 item.item_ids = ids;
                 item.item_id_codes = codes;

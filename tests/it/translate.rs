@@ -577,3 +577,42 @@ fn render_refuses_what_it_cannot_write() {
         stderr(&rendered)
     );
 }
+
+#[test]
+fn large_inputs_keep_input_order_and_report_each_bad_set_where_it_is() {
+    // Enough sets for many batches on several worker threads: documents must come out in
+    // input order, and an invalid set in the middle is reported, not dropped or reordered.
+    let isa =
+        "ISA*00*          *00*          *ZZ*BUYERCO        *ZZ*SUPPLIERCO     *260105*0900*^*00501*000000101*0*P*>~";
+    let mut input = String::new();
+    let mut expected = Vec::new();
+    for interchange in 0..3 {
+        input.push_str(&isa.replace("000000101", &format!("{:09}", 200 + interchange)));
+        input.push_str(&format!("GS*PO*BUYERCO*SUPPLIERCO*20260105*0900*{interchange}*X*005010~"));
+        for set in 0..700 {
+            let po = format!("PO-{interchange}-{set}");
+            let bad = interchange == 1 && set == 350;
+            // A bad set: BEG05 is not a date.
+            let date = if bad { "2026013X" } else { "20260105" };
+            input.push_str(&format!(
+                "ST*850*{set:04}~BEG*00*SA*{po}**{date}~PO1*1*{q}*EA*9.25**BP*B-{set}~CTT*1~SE*5*{set:04}~",
+                q = set + 1
+            ));
+            if !bad {
+                expected.push(po);
+            }
+        }
+        input.push_str(&format!("GE*700*{interchange}~IEA*1*{:09}~", 200 + interchange));
+    }
+    let output = run(&["translate", "--partners", &partners_dir(), "-"], Some(input.as_bytes()));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let numbers: Vec<String> = json_lines(&output)
+        .iter()
+        .map(|d| d["document"]["po_number"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(numbers.len(), expected.len());
+    assert!(numbers == expected, "documents out of input order");
+    let errors = stderr(&output);
+    assert_eq!(errors.lines().count(), 1, "{errors}");
+    assert!(errors.contains("BEG05") && errors.contains("2026013X"), "{errors}");
+}
