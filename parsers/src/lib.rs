@@ -62,7 +62,7 @@ pub use options::{Limits, ParseOptions};
 pub use parser::{Parser, Progress};
 pub use reader::{Reader, StreamReader};
 pub use segment::{Component, Element, Segment, SegmentFlags, Tag};
-pub use tokens::{segments, Segments};
+pub use tokens::{segments, segments_with, Segments};
 
 /// Detects the standard from the first bytes (after whitespace): `ISA` is X12; `UNA`,
 /// `UNB` or `UNH` is EDIFACT.

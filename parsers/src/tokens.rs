@@ -17,6 +17,12 @@ pub fn segments(input: &[u8]) -> Segments<'_> {
     Segments { input, pos: 0, number: 0, delimiters: None, done: false }
 }
 
+/// The segments of `input`, a run of segments with no interchange header (a transaction set
+/// on its own, for instance) written with `delimiters`.
+pub fn segments_with(input: &[u8], delimiters: Delimiters) -> Segments<'_> {
+    Segments { input, pos: 0, number: 0, delimiters: Some(delimiters), done: false }
+}
+
 /// Iterator over the segments of an input; see `segments`.
 #[derive(Debug)]
 pub struct Segments<'a> {
@@ -122,6 +128,14 @@ mod tests {
                       UNA:+.? 'UNB+UNOC:3+S+R+260101:1200+1'UNZ+0+1'";
         let tags: Vec<String> = segments(input).map(|s| s.unwrap().tag().to_string()).collect();
         assert_eq!(tags, ["ISA", "GS", "ST", "SE", "GE", "IEA", "UNB", "UNZ"]);
+    }
+
+    #[test]
+    fn segments_with_known_delimiters() {
+        let d = Delimiters { element: b'|', segment: b'\n', ..Delimiters::X12 };
+        let tags: Vec<String> =
+            segments_with(b"ST|850|1\nBEG|00\nSE|3|1\n", d).map(|s| s.unwrap().tag().to_string()).collect();
+        assert_eq!(tags, ["ST", "BEG", "SE"]);
     }
 
     #[test]

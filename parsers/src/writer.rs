@@ -5,7 +5,7 @@
 //! EDIFACT values are escaped with the release character.
 
 use crate::delimiters::{ByteDisplay, DelimiterConflict, Delimiters, Standard};
-use crate::tree::{Element, Interchange, Segment};
+use crate::tree::{Element, Interchange, Segment, TransactionSet};
 use crate::x12::isa::ISA_WIDTHS;
 
 /// How to lay the output out.
@@ -46,12 +46,30 @@ pub enum WriteError {
 
 /// Writes one interchange.
 pub fn write(interchange: &Interchange, options: WriteOptions, out: &mut Vec<u8>) -> Result<(), WriteError> {
-    interchange.delimiters.check(interchange.standard).map_err(WriteError::Delimiters)?;
-    let mut writer = SegmentWriter { d: interchange.delimiters, standard: interchange.standard, options, out };
-    match interchange.standard {
-        Standard::X12 => write_x12(interchange, &mut writer),
-        Standard::Edifact => write_edifact(interchange, &mut writer),
+    let layout = Layout::new(interchange.standard, interchange.delimiters, options)?;
+    layout.interchange_header(interchange, out)?;
+    let uses_groups = interchange.groups.iter().any(|g| g.header.is_some());
+    for group in &interchange.groups {
+        match &group.header {
+            Some(header) => layout.segment(header, out)?,
+            None if interchange.standard == Standard::X12 => {
+                return Err(WriteError::MissingHeader { standard: Standard::X12, what: "GS" })
+            }
+            None => {}
+        }
+        for set in &group.transaction_sets {
+            layout.transaction_set(set, out)?;
+        }
+        if let Some(header) = &group.header {
+            layout.group_trailer(header, group.transaction_sets.len(), out)?;
+        }
     }
+    // UNZ counts groups when there are any, messages otherwise; IEA counts groups.
+    let count = match interchange.standard {
+        Standard::Edifact if !uses_groups => interchange.transaction_set_count(),
+        _ => interchange.groups.len(),
+    };
+    layout.interchange_trailer(interchange, count, out)
 }
 
 /// Writes interchanges one after the other.
@@ -63,72 +81,111 @@ pub fn write_all(interchanges: &[Interchange], options: WriteOptions) -> Result<
     Ok(out)
 }
 
-fn write_x12(interchange: &Interchange, w: &mut SegmentWriter<'_>) -> Result<(), WriteError> {
-    let header =
-        interchange.header.as_ref().ok_or(WriteError::MissingHeader { standard: Standard::X12, what: "ISA" })?;
-    w.isa(header)?;
-    for ta1 in &interchange.acknowledgments {
-        w.segment(ta1)?;
-    }
-    for group in &interchange.groups {
-        let gs = group.header.as_ref().ok_or(WriteError::MissingHeader { standard: Standard::X12, what: "GS" })?;
-        w.segment(gs)?;
-        for set in &group.transaction_sets {
-            w.segment(&set.header)?;
-            for segment in &set.segments {
-                w.segment(segment)?;
-            }
-            let count = (set.segments.len() + 2).to_string();
-            w.segment(&Segment::simple("SE", &[count.as_str(), set.header.value(2)]))?;
-        }
-        let count = group.transaction_sets.len().to_string();
-        w.segment(&Segment::simple("GE", &[count.as_str(), gs.value(6)]))?;
-    }
-    let count = interchange.groups.len().to_string();
-    w.segment(&Segment::simple("IEA", &[count.as_str(), header.value(13)]))
+/// Writes an interchange piece by piece, for callers that produce transaction sets one at a
+/// time (or on several threads) and count them as they go. [`write`] is built on it.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    standard: Standard,
+    delimiters: Delimiters,
+    options: WriteOptions,
 }
 
-fn write_edifact(interchange: &Interchange, w: &mut SegmentWriter<'_>) -> Result<(), WriteError> {
-    let d = interchange.delimiters;
-    if interchange.service_string_advice || d != interchange.default_edifact_delimiters() {
-        w.out.extend_from_slice(b"UNA");
-        w.out.extend_from_slice(&[
-            d.component,
-            d.element,
-            d.decimal,
-            d.release.unwrap_or(b' '),
-            d.repetition.unwrap_or(b' '),
-            d.segment,
-        ]);
-        w.line_break();
+impl Layout {
+    /// Checks that the delimiters can be used together.
+    pub fn new(standard: Standard, delimiters: Delimiters, options: WriteOptions) -> Result<Layout, WriteError> {
+        delimiters.check(standard).map_err(WriteError::Delimiters)?;
+        Ok(Layout { standard, delimiters, options })
     }
-    if let Some(unb) = &interchange.header {
-        w.segment(unb)?;
+
+    pub fn delimiters(&self) -> &Delimiters {
+        &self.delimiters
     }
-    let uses_groups = interchange.groups.iter().any(|g| g.header.is_some());
-    for group in &interchange.groups {
-        if let Some(ung) = &group.header {
-            w.segment(ung)?;
-        }
-        for message in &group.transaction_sets {
-            w.segment(&message.header)?;
-            for segment in &message.segments {
-                w.segment(segment)?;
+
+    fn writer<'a>(&self, out: &'a mut Vec<u8>) -> SegmentWriter<'a> {
+        SegmentWriter { d: self.delimiters, standard: self.standard, options: self.options, out }
+    }
+
+    /// ISA and any TA1s; or UNA (when the interchange asks for one or its delimiters are not
+    /// the defaults) and UNB. The interchange's groups are not written.
+    pub fn interchange_header(&self, interchange: &Interchange, out: &mut Vec<u8>) -> Result<(), WriteError> {
+        let mut w = self.writer(out);
+        match self.standard {
+            Standard::X12 => {
+                let header = interchange
+                    .header
+                    .as_ref()
+                    .ok_or(WriteError::MissingHeader { standard: Standard::X12, what: "ISA" })?;
+                w.isa(header)?;
+                for ta1 in &interchange.acknowledgments {
+                    w.segment(ta1)?;
+                }
             }
-            let count = (message.segments.len() + 2).to_string();
-            w.segment(&Segment::simple("UNT", &[count.as_str(), message.header.value(1)]))?;
+            Standard::Edifact => {
+                let d = self.delimiters;
+                if interchange.service_string_advice || d != interchange.default_edifact_delimiters() {
+                    w.out.extend_from_slice(b"UNA");
+                    w.out.extend_from_slice(&[
+                        d.component,
+                        d.element,
+                        d.decimal,
+                        d.release.unwrap_or(b' '),
+                        d.repetition.unwrap_or(b' '),
+                        d.segment,
+                    ]);
+                    w.line_break();
+                }
+                if let Some(unb) = &interchange.header {
+                    w.segment(unb)?;
+                }
+            }
         }
-        if let Some(ung) = &group.header {
-            let count = group.transaction_sets.len().to_string();
-            w.segment(&Segment::simple("UNE", &[count.as_str(), ung.value(5)]))?;
+        Ok(())
+    }
+
+    /// Any one segment (a GS or UNG group header, for instance).
+    pub fn segment(&self, segment: &Segment, out: &mut Vec<u8>) -> Result<(), WriteError> {
+        self.writer(out).segment(segment)
+    }
+
+    /// ST or UNH, the body, and SE or UNT with the segment count.
+    pub fn transaction_set(&self, set: &TransactionSet, out: &mut Vec<u8>) -> Result<(), WriteError> {
+        let mut w = self.writer(out);
+        w.segment(&set.header)?;
+        for segment in &set.segments {
+            w.segment(segment)?;
         }
+        let count = (set.segments.len() + 2).to_string();
+        let (tag, control) = match self.standard {
+            Standard::X12 => ("SE", set.header.value(2)),
+            Standard::Edifact => ("UNT", set.header.value(1)),
+        };
+        w.segment(&Segment::simple(tag, &[count.as_str(), control]))
     }
-    if let Some(unb) = &interchange.header {
-        let count =
-            if uses_groups { interchange.groups.len() } else { interchange.transaction_set_count() }.to_string();
-        w.segment(&Segment::simple("UNZ", &[count.as_str(), unb.value(5)]))?;
+
+    /// GE or UNE closing the group `header` opened, which holds `sets` transaction sets.
+    pub fn group_trailer(&self, header: &Segment, sets: usize, out: &mut Vec<u8>) -> Result<(), WriteError> {
+        let (tag, control) = match self.standard {
+            Standard::X12 => ("GE", header.value(6)),
+            Standard::Edifact => ("UNE", header.value(5)),
+        };
+        self.segment(&Segment::simple(tag, &[sets.to_string().as_str(), control]), out)
     }
-    Ok(())
+
+    /// IEA or UNZ with `count`: the number of groups (X12, and EDIFACT with groups) or of
+    /// messages (EDIFACT without groups).
+    pub fn interchange_trailer(
+        &self,
+        interchange: &Interchange,
+        count: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), WriteError> {
+        let Some(header) = &interchange.header else { return Ok(()) };
+        let (tag, control) = match self.standard {
+            Standard::X12 => ("IEA", header.value(13)),
+            Standard::Edifact => ("UNZ", header.value(5)),
+        };
+        self.segment(&Segment::simple(tag, &[count.to_string().as_str(), control]), out)
+    }
 }
 
 struct SegmentWriter<'a> {

@@ -128,7 +128,7 @@ fn finish(input: &[u8], component_at: usize, separator: u8, mut problems: Vec<(E
     IsaParse::Done(Isa { delimiters, terminator: component_at + 1, problems })
 }
 
-/// ISA01..ISA15 (but ISA11, a delimiter itself from 00402 on) must be ASCII without
+/// ISA01..ISA15 (but ISA11 when it is the repetition separator) must be ASCII without
 /// delimiters: widths are counted in bytes, so a multi-byte character would shift every later
 /// field for a reader that counts characters, and neither could be written back.
 fn check_values(elements: &[&[u8]], delimiters: &Delimiters, problems: &mut Vec<(ErrorKind, Option<u16>)>) {
@@ -138,7 +138,7 @@ fn check_values(elements: &[&[u8]], delimiters: &Delimiters, problems: &mut Vec<
         (delimiters.repetition, "repetition separator"),
     ];
     for (i, value) in elements.iter().enumerate().take(15) {
-        if i == 10 {
+        if i == 10 && delimiters.repetition.is_some() {
             continue;
         }
         let element = (i + 1) as u8;
@@ -228,6 +228,19 @@ mod tests {
         assert_eq!(
             isa.problems[0].0.to_string(),
             "ISA02 contains the component separator '>'; a delimiter cannot appear in data"
+        );
+    }
+
+    #[test]
+    fn isa11_is_data_before_00402() {
+        // Found by fuzzing: before 00402 ISA11 is a code, so a non-ASCII byte there is data.
+        let mut v = String::from_utf8(ISA.to_vec()).unwrap().replace("00501", "00401").into_bytes();
+        v[82] = 0xC8;
+        let IsaParse::Done(isa) = parse_isa(&v, false, false) else { panic!("not parsed") };
+        assert!(
+            matches!(isa.problems[..], [(ErrorKind::IsaNotAscii { element: 11, byte: 0xC8 }, _)]),
+            "{:?}",
+            isa.problems
         );
     }
 }
