@@ -110,6 +110,15 @@ impl From<crossdock_parsers::Standard> for Standard {
     }
 }
 
+impl From<Standard> for crossdock_parsers::Standard {
+    fn from(standard: Standard) -> Self {
+        match standard {
+            Standard::X12 => crossdock_parsers::Standard::X12,
+            Standard::Edifact => crossdock_parsers::Standard::Edifact,
+        }
+    }
+}
+
 /// A qualified identification: ISA05/06, UNB S002, N103/N104.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -17,8 +17,6 @@ mod render;
 mod schema;
 mod translate;
 
-pub use render::render_for;
-
 /// Exit code: every document was good.
 pub const EXIT_OK: u8 = 0;
 /// Exit code: some document was invalid.

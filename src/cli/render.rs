@@ -1,21 +1,21 @@
 //! `crossdock render --partner ID [--partners DIR] FILE|-`: canonical JSON (one object or
 //! JSON Lines) in, the partner's EDI out, in one interchange with fresh control numbers.
 //!
-//! The output is parsed and translated back before it is printed: what cannot be read back
-//! cleanly (a value too long for its element, a delimiter inside an X12 value) is refused.
+//! The input is streamed: the reader cuts it into batches at document boundaries, workers
+//! (one per core) parse, render and check each document as a transaction set, and the sets
+//! are gathered by type into functional groups. Each set is checked against the dictionary
+//! as the partner's translator would check it; if any document cannot be rendered, nothing is
+//! printed and no control number is used.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-use crossdock_parsers::writer::{write, WriteOptions};
-use crossdock_parsers::ParseOptions;
-
+use super::pool::{run_ordered, workers};
 use super::{load_partners, Input, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::canonical::CanonicalDocument;
-use crate::config::Partners;
-use crate::control_numbers::ControlNumberFile;
-use crate::translate::render::envelope::{self, Rendered, Stamp};
-use crate::translate::render::{self, Target};
+use crate::control_numbers::{nth, ControlNumberFile, Counters};
+use crate::translate::render::envelope::Stamp;
+use crate::translate::render::interchange::{Groups, InterchangeRenderer, RenderedSet};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,129 +32,248 @@ pub struct Args {
     file: PathBuf,
 }
 
+/// A batch closes at the first document boundary after this many bytes of JSON.
+const BATCH_BYTES: usize = 256 * 1024;
+/// Problems reported before the rest are only counted.
+const PROBLEMS_SHOWN: usize = 100;
+
+/// Documents for one worker: the JSON, where it starts, and the first set control number.
+struct Batch {
+    json: Vec<u8>,
+    /// Index (from 0) of the batch's first document in the input, and its line.
+    first_document: u64,
+    first_line: u64,
+    first_set_number: u64,
+}
+
+/// What a worker made of a batch: sets, or problems in words for the sender.
+#[derive(Default)]
+struct Rendered {
+    sets: Vec<RenderedSet>,
+    problems: Vec<String>,
+}
+
 pub fn run(args: Args) -> u8 {
     let Some(partners) = load_partners(&args.partners) else { return EXIT_USAGE };
     let Some(partner) = partners.get(&args.partner) else {
         eprintln!("crossdock: no partner profile with id {:?} in {}", args.partner, args.partners.display());
         return EXIT_USAGE;
     };
-    let input = Input::new(args.file);
-    let bytes = match input.read_all() {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            eprintln!("crossdock: cannot read {}: {err}", input.name());
+    let renderer = match InterchangeRenderer::new(partner) {
+        Ok(renderer) => renderer,
+        Err(problem) => {
+            eprintln!("crossdock: {problem}");
             return EXIT_USAGE;
         }
     };
-    let mut documents = Vec::new();
-    for document in serde_json::Deserializer::from_slice(&bytes).into_iter::<CanonicalDocument>() {
-        match document {
-            Ok(document) => documents.push(document),
-            Err(err) => {
-                eprintln!("{}: not a canonical document: {err}", input.name());
-                return EXIT_INVALID;
-            }
+    let input = Input::new(args.file);
+    let name = input.name();
+    let source = match input.open() {
+        Ok(source) => source,
+        Err(err) => {
+            eprintln!("crossdock: cannot read {name}: {err}");
+            return EXIT_USAGE;
         }
-    }
-    match render_for(&partners, &partner.id, &documents, &args.data_dir, &Stamp::now()) {
-        Ok(bytes) => {
-            let mut out = io::stdout().lock();
-            match out.write_all(&bytes).and_then(|()| out.flush()) {
-                Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
-                    eprintln!("crossdock: cannot write output: {err}");
-                    EXIT_USAGE
+    };
+    let counters = ControlNumberFile::new(&args.data_dir);
+    let held = match counters.hold() {
+        Ok(held) => held,
+        Err(err) => {
+            eprintln!("crossdock: cannot use the control numbers in {}: {err}", args.data_dir.display());
+            return EXIT_USAGE;
+        }
+    };
+    let first = held.first(&partner.id);
+
+    let mut groups = Groups::default();
+    let mut problems = Vec::new();
+    let mut problem_count = 0usize;
+    let read = run_ordered(
+        workers(),
+        |submit| read_batches(source, first.transaction_set, submit),
+        |batch: Batch| render_batch(&renderer, &batch),
+        |rendered: Rendered| {
+            problem_count += rendered.problems.len();
+            for problem in rendered.problems {
+                if problems.len() < PROBLEMS_SHOWN {
+                    problems.push(problem);
                 }
-                _ => EXIT_OK,
             }
-        }
-        Err(problems) => {
-            for problem in problems {
-                eprintln!("{}: {problem}", input.name());
+            if problem_count == 0 {
+                for set in rendered.sets {
+                    groups.push(set);
+                }
             }
-            EXIT_INVALID
+            true
+        },
+    );
+    let documents = match read {
+        Ok(documents) => documents,
+        Err(err) => {
+            eprintln!("crossdock: cannot read {name}: {err}");
+            return EXIT_USAGE;
         }
+    };
+    if documents == 0 && problem_count == 0 {
+        eprintln!("{name}: no documents to render");
+        return EXIT_INVALID;
+    }
+    if problem_count > 0 {
+        for problem in &problems {
+            eprintln!("{name}: {problem}");
+        }
+        if problem_count > problems.len() {
+            eprintln!("{name}: and {} more problems", problem_count - problems.len());
+        }
+        return EXIT_INVALID;
+    }
+    let stamp = Stamp::now();
+    let mut out = Vec::new();
+    if let Err(problem) = renderer.assemble(first.interchange, first.group, &groups, &stamp, &mut out) {
+        eprintln!("{name}: {problem}");
+        return EXIT_INVALID;
+    }
+    let last = Counters {
+        interchange: first.interchange,
+        group: nth(first.group, groups.len() as u64 - 1),
+        transaction_set: nth(first.transaction_set, documents - 1),
+    };
+    if let Err(err) = held.commit(&partner.id, last) {
+        eprintln!("crossdock: cannot record the control numbers in {}: {err}", args.data_dir.display());
+        return EXIT_USAGE;
+    }
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+            eprintln!("crossdock: cannot write output: {err}");
+            EXIT_USAGE
+        }
+        _ => EXIT_OK,
     }
 }
 
-/// Renders documents for a partner into one interchange, checked by reading it back.
-pub fn render_for(
-    partners: &Partners,
-    partner_id: &str,
-    documents: &[CanonicalDocument],
-    data_dir: &std::path::Path,
-    stamp: &Stamp,
-) -> Result<Vec<u8>, Vec<String>> {
-    let partner = partners.get(partner_id).ok_or_else(|| vec![format!("no partner profile {partner_id:?}")])?;
-    let standard =
-        partner.standard().ok_or_else(|| vec![format!("partner {partner_id} has no [x12] or [edifact] section")])?;
-    let spec = partner
-        .envelope_spec(standard)
-        .ok_or_else(|| vec![format!("partner {partner_id} has no envelope settings")])?;
-    if documents.is_empty() {
-        return Err(vec!["no documents to render".into()]);
-    }
-    let mut problems = Vec::new();
-    let target =
-        Target { standard, version: &spec.version, decimal_mark: spec.delimiters.decimal, xref: Some(&partner.xref) };
-    let mut bodies = Vec::new();
-    for (i, document) in documents.iter().enumerate() {
-        if !partner.sends(document.kind()) {
-            problems.push(format!(
-                "document {}: partner {partner_id} is not set up to receive a {} (documents.send)",
-                i + 1,
-                document.kind()
-            ));
-            continue;
+/// Where a JSON text stands after the bytes scanned so far: top-level documents are cut where
+/// the nesting returns to zero outside a string.
+#[derive(Debug, Default)]
+struct Boundaries {
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Boundaries {
+    /// Scans `bytes`; returns the end (exclusive) of the last complete document in them and
+    /// how many documents ended.
+    fn scan(&mut self, bytes: &[u8]) -> (Option<usize>, u64) {
+        let mut last = None;
+        let mut ended = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' if self.depth > 0 => {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        last = Some(i + 1);
+                        ended += 1;
+                    }
+                }
+                _ => {}
+            }
         }
-        match render::body(&document.document, &target) {
-            Ok(body) => bodies.push((document.kind(), body)),
-            Err(err) => problems.push(format!("document {}: {err}", i + 1)),
-        }
+        (last, ended)
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let mut kinds: Vec<_> = bodies.iter().map(|(k, _)| *k).collect();
-    kinds.dedup();
-    let numbers = ControlNumberFile::new(data_dir)
-        .reserve(partner_id, 1, kinds.len() as u64, bodies.len() as u64)
-        .map_err(|e| vec![format!("cannot reserve control numbers in {}: {e}", data_dir.display())])?;
-    let sets = bodies
-        .into_iter()
-        .enumerate()
-        .map(|(i, (kind, body))| Rendered {
-            kind,
-            control_number: format!("{:04}", numbers.transaction_set + i as u64),
-            body,
-        })
-        .collect();
-    let mut next_group = numbers.group;
-    let mut group_number = move || {
-        let n = next_group;
-        next_group += 1;
-        n
+}
+
+/// Reads the input and submits batches of whole documents; returns how many documents were
+/// submitted.
+fn read_batches(
+    mut source: impl Read,
+    first_set_number: u64,
+    submit: &mut dyn FnMut(Batch) -> bool,
+) -> io::Result<u64> {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut scanned = 0;
+    let mut boundary = 0;
+    let mut boundary_documents = 0u64;
+    let mut scanner = Boundaries::default();
+    let mut next = (0u64, 1u64);
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut submit_up_to = |pending: &mut Vec<u8>, end: usize, documents: u64, next: &mut (u64, u64)| {
+        let json: Vec<u8> = pending.drain(..end).collect();
+        let lines = json.iter().filter(|&&b| b == b'\n').count() as u64;
+        let batch =
+            Batch { json, first_document: next.0, first_line: next.1, first_set_number: nth(first_set_number, next.0) };
+        *next = (next.0 + documents, next.1 + lines);
+        submit(batch)
     };
-    let interchange = envelope::interchange(&spec, numbers.interchange, &mut group_number, sets, stamp);
-    let mut bytes = Vec::new();
-    write(&interchange, WriteOptions { line_break_after_segment: true }, &mut bytes)
-        .map_err(|e| vec![e.to_string()])?;
-    // Read it back as the partner would.
-    let processed = crate::process::process(&bytes, &Partners::new(Vec::new()), ParseOptions::default());
-    for error in &processed.errors {
-        problems.push(format!("the rendered EDI is invalid: {error}"));
+    loop {
+        let read = match source.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        pending.extend_from_slice(&chunk[..read]);
+        let (last, ended) = scanner.scan(&pending[scanned..]);
+        if let Some(end) = last {
+            boundary = scanned + end;
+            boundary_documents += ended;
+        }
+        scanned = pending.len();
+        if boundary >= BATCH_BYTES {
+            if !submit_up_to(&mut pending, boundary, boundary_documents, &mut next) {
+                return Ok(next.0);
+            }
+            scanned -= boundary;
+            boundary = 0;
+            boundary_documents = 0;
+        }
     }
-    for interchange in &processed.interchanges {
-        problems.extend(interchange.errors.iter().map(|e| format!("the rendered EDI is invalid: {e}")));
-        for group in &interchange.groups {
-            for set in &group.sets {
-                problems.extend(set.syntax_errors.iter().map(|e| format!("the rendered EDI is invalid: {e}")));
-                problems.extend(set.data_errors.iter().map(|e| format!("the rendered EDI is invalid: {e}")));
+    // The rest, whole or not: the worker's parser reports what is wrong with it.
+    let rest_documents = boundary_documents
+        + u64::from(scanner.depth > 0 || pending[boundary..].iter().any(|b| !b.is_ascii_whitespace()));
+    if pending.iter().any(|b| !b.is_ascii_whitespace()) {
+        let end = pending.len();
+        submit_up_to(&mut pending, end, rest_documents, &mut next);
+    }
+    Ok(next.0)
+}
+
+fn render_batch(renderer: &InterchangeRenderer<'_>, batch: &Batch) -> Rendered {
+    let mut rendered = Rendered::default();
+    let documents = serde_json::Deserializer::from_slice(&batch.json).into_iter::<CanonicalDocument>();
+    for (i, document) in documents.enumerate() {
+        let number = batch.first_document + i as u64 + 1;
+        match document {
+            Ok(document) => match renderer.transaction_set(&document, nth(batch.first_set_number, i as u64)) {
+                Ok(set) => rendered.sets.push(set),
+                Err(problems) => {
+                    rendered.problems.extend(problems.into_iter().map(|p| format!("document {number}: {p}")));
+                }
+            },
+            Err(err) => {
+                // serde_json counts lines from the batch's start; say where it is in the input.
+                let text = err.to_string();
+                let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(what, _)| what);
+                let line = batch.first_line + err.line() as u64 - 1;
+                rendered.problems.push(format!(
+                    "line {line}, column {}: document {number} is not a canonical document: {what}",
+                    err.column()
+                ));
+                break;
             }
         }
     }
-    if problems.is_empty() {
-        Ok(bytes)
-    } else {
-        Err(problems)
-    }
+    rendered
 }

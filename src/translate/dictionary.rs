@@ -1068,3 +1068,63 @@ pub static MEA: EdiSegmentDef = EdiSegmentDef {
         ),
     ],
 };
+
+/// The definition of an X12 segment the maps read, by tag.
+pub fn x12_segment(tag: &str) -> Option<&'static SegmentDef> {
+    Some(match tag {
+        "BEG" => &BEG,
+        "CUR" => &CUR,
+        "REF" => &REF,
+        "PER" => &PER,
+        "DTM" => &DTM,
+        "N1" => &N1,
+        "N2" => &N2,
+        "N3" => &N3,
+        "N4" => &N4,
+        "PO1" => &PO1,
+        "PID" => &PID,
+        "PO4" => &PO4,
+        "CTT" => &CTT,
+        "AMT" => &AMT,
+        "MSG" => &MSG,
+        "NTE" => &NTE,
+        "BAK" => &BAK,
+        "ACK" => &ACK,
+        "BSN" => &BSN,
+        "HL" => &HL,
+        "TD1" => &TD1,
+        "TD5" => &TD5,
+        "MAN" => &MAN,
+        "LIN" => &LIN,
+        "SN1" => &SN1,
+        "PRF" => &PRF,
+        _ => return None,
+    })
+}
+
+/// The definition of an EDIFACT segment the maps read, by tag.
+pub fn edifact_segment(tag: &str) -> Option<&'static EdiSegmentDef> {
+    Some(match tag {
+        "BGM" => &BGM,
+        "DTM" => &EDI_DTM,
+        "RFF" => &RFF,
+        "NAD" => &NAD,
+        "CTA" => &CTA,
+        "COM" => &COM,
+        "CUX" => &CUX,
+        "FTX" => &FTX,
+        "LIN" => &EDI_LIN,
+        "PIA" => &PIA,
+        "IMD" => &IMD,
+        "QTY" => &QTY,
+        "PRI" => &PRI,
+        "CNT" => &CNT,
+        "MOA" => &MOA,
+        "TDT" => &TDT,
+        "CPS" => &CPS,
+        "PAC" => &PAC,
+        "GIN" => &GIN,
+        "MEA" => &MEA,
+        _ => return None,
+    })
+}

@@ -87,6 +87,39 @@ pub fn translate(set: &TransactionSet<'_>, partner: PartnerContext<'_>) -> Outco
     }))
 }
 
+/// Checks rendered segments (a transaction set written with `delimiters`, header to trailer)
+/// against the dictionary, as a partner's translator would on receipt: lengths, types,
+/// mandatory elements and syntax notes of every segment the maps know. Cheaper than reading the
+/// set back through the maps, and it catches what rendering can get wrong: a value too long or
+/// of the wrong type for its element.
+pub fn check_rendered(standard: Standard, delimiters: crossdock_parsers::Delimiters, set: &[u8]) -> Vec<DataError> {
+    let mut cx = SetContext {
+        decimal_mark: delimiters.decimal,
+        control_numbers: ControlNumbers::default(),
+        errors: Vec::new(),
+        xref: None,
+    };
+    for (i, segment) in crossdock_parsers::segments_with(set, delimiters).enumerate() {
+        let Ok(segment) = segment else { break };
+        let position = (i + 1) as u32;
+        let tag = segment.tag();
+        match standard {
+            Standard::X12 => {
+                if let Some(def) = dictionary::x12_segment(tag.as_str()) {
+                    let values = texts(&segment);
+                    validate::x12(&mut cx, &segment, position, def, &values);
+                }
+            }
+            Standard::Edifact => {
+                if let Some(def) = dictionary::edifact_segment(tag.as_str()) {
+                    validate::edifact(&mut cx, &segment, position, def);
+                }
+            }
+        }
+    }
+    cx.errors
+}
+
 /// The envelope a transaction set came in.
 pub fn envelope(set: &TransactionSet<'_>) -> Envelope {
     let interchange = set.interchange();

@@ -25,11 +25,21 @@ pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     let mut child = command.spawn().expect("the crossdock binary starts");
-    if let Some(input) = stdin {
+    // Feed stdin from another thread: a large input and a large output would otherwise each
+    // wait for the other's pipe to drain.
+    let feeder = stdin.map(|input| {
         let mut pipe = child.stdin.take().expect("stdin is piped");
-        pipe.write_all(input).expect("stdin accepts the input");
+        let input = input.to_vec();
+        std::thread::spawn(move || {
+            // The command may stop reading early (an error); that is its right.
+            let _ = pipe.write_all(&input);
+        })
+    });
+    let output = child.wait_with_output().expect("the crossdock binary finishes");
+    if let Some(feeder) = feeder {
+        feeder.join().expect("the stdin feeder finishes");
     }
-    child.wait_with_output().expect("the crossdock binary finishes")
+    output
 }
 
 pub fn stdout(output: &Output) -> String {

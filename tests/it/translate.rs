@@ -616,3 +616,111 @@ fn large_inputs_keep_input_order_and_report_each_bad_set_where_it_is() {
     assert_eq!(errors.lines().count(), 1, "{errors}");
     assert!(errors.contains("BEG05") && errors.contains("2026013X"), "{errors}");
 }
+
+/// Renders `input` for buyerco with counters in `data`.
+fn render_buyerco(input: &[u8], data: &Path) -> std::process::Output {
+    run(
+        &[
+            "render",
+            "--partner",
+            "buyerco",
+            "--partners",
+            &partners_dir(),
+            "--data-dir",
+            &data.display().to_string(),
+            "-",
+        ],
+        Some(input),
+    )
+}
+
+#[test]
+fn large_renders_group_by_type_and_number_every_set() {
+    // Thousands of documents of three types, interleaved, in compact and pretty-printed JSON:
+    // many batches on several workers. The output must be one valid interchange with one
+    // group per type, every set numbered once, and translate back to the same documents.
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    for fixture_name in ["crossdock_850_5010.edi", "crossdock_855_5010.edi", "crossdock_856_5010_sotpi.edi"] {
+        let output = translate(&fixture(fixture_name));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        inputs.push(json_lines(&output).remove(0));
+    }
+    let mut json = String::new();
+    let mut by_type: Vec<Vec<Value>> = vec![Vec::new(); 3];
+    let mut first_seen = Vec::new();
+    for i in 0..3000 {
+        let kind = (i * 7 / 3) % 3;
+        if !first_seen.contains(&kind) {
+            first_seen.push(kind);
+        }
+        let mut document = inputs[kind].clone();
+        // What we send reads back as from us, not from the partner: compare the documents.
+        document.as_object_mut().unwrap().remove("envelope");
+        document.as_object_mut().unwrap().remove("partner");
+        let key = ["po_number", "po_number", "shipment_id"][kind];
+        document["document"][key] = Value::String(format!("R-{i}"));
+        json.push_str(&if i % 5 == 0 {
+            serde_json::to_string_pretty(&document).unwrap()
+        } else {
+            document.to_string()
+        });
+        json.push('\n');
+        by_type[kind].push(document);
+    }
+    let rendered = render_buyerco(json.as_bytes(), dir.path());
+    assert_eq!(rendered.status.code(), Some(0), "{}", stderr(&rendered));
+
+    let parsed = json_lines(&run(&["parse", "-"], Some(&rendered.stdout)));
+    assert_eq!(parsed.len(), 3000);
+    let mut groups: Vec<String> =
+        parsed.iter().map(|s| s["group"]["control_number"].as_str().unwrap().to_owned()).collect();
+    groups.dedup();
+    assert_eq!(groups, ["1", "2", "3"], "one group per type, in order of first appearance");
+    let mut numbers: Vec<&str> = parsed.iter().map(|s| s["control_number"].as_str().unwrap()).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 3000, "every set has its own control number");
+
+    let back = run(&["translate", "--partners", &partners_dir(), "-"], Some(&rendered.stdout));
+    assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
+    let expected: Vec<Value> = first_seen.iter().flat_map(|&kind| by_type[kind].clone()).collect();
+    let actual: Vec<Value> = json_lines(&back)
+        .into_iter()
+        .map(|mut d| {
+            d.as_object_mut().unwrap().remove("envelope");
+            d.as_object_mut().unwrap().remove("partner");
+            d
+        })
+        .collect();
+    assert_eq!(actual.len(), expected.len());
+    if let Some(i) = (0..actual.len()).find(|&i| actual[i] != expected[i]) {
+        panic!("document {i} changed in the round trip:\n{}\nbecame\n{}", expected[i], actual[i]);
+    }
+}
+
+#[test]
+fn render_failures_say_where_and_use_no_control_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = json_lines(&translate(&fixture("crossdock_850_5010.edi"))).remove(0).to_string();
+    // 2000 good lines, then a broken one: the error names its line, far past the first batch.
+    let mut json: String = (0..2000).map(|_| format!("{good}\n")).collect();
+    json.push_str("{\"type\":\"purchase_order\",\"document\":{\"po_number\":}\n");
+    let refused = render_buyerco(json.as_bytes(), dir.path());
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(stdout(&refused), "");
+    assert!(
+        stderr(&refused).contains("line 2001, column 50: document 2001 is not a canonical document"),
+        "{}",
+        stderr(&refused)
+    );
+    // Nothing was rendered, so the next run starts at 1.
+    let rendered = render_buyerco(format!("{good}\n").as_bytes(), dir.path());
+    assert_eq!(rendered.status.code(), Some(0), "{}", stderr(&rendered));
+    let parsed = json_lines(&run(&["parse", "-"], Some(&rendered.stdout)));
+    assert_eq!(parsed[0]["interchange"]["control_number"], "000000001");
+    // Empty input is refused too.
+    let empty = render_buyerco(b"\n  \n", dir.path());
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(stderr(&empty).contains("no documents to render"), "{}", stderr(&empty));
+}

@@ -8,6 +8,7 @@
 
 mod edifact;
 pub mod envelope;
+pub mod interchange;
 mod x12;
 
 use crossdock_parsers::tree;

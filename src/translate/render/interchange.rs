@@ -1,0 +1,168 @@
+//! Rendering a run of documents into one interchange, a transaction set at a time: each set is
+//! rendered and checked on its own (so sets can be rendered on several threads), then the
+//! sets are grouped by document type and wrapped in the envelope with counts and trailers.
+
+use crossdock_parsers::tree::{Element, Segment, TransactionSet};
+use crossdock_parsers::writer::{Layout, WriteOptions};
+
+use super::envelope::{self, EnvelopeSpec, Stamp};
+use super::Target;
+use crate::canonical::{CanonicalDocument, DocumentKind, Standard};
+use crate::config::Partner;
+use crate::translate::check_rendered;
+
+/// One rendered transaction set: ST..SE or UNH..UNT.
+#[derive(Debug)]
+pub struct RenderedSet {
+    pub kind: DocumentKind,
+    pub bytes: Vec<u8>,
+}
+
+/// Rendered sets by document type, in order of first appearance: one functional group each.
+#[derive(Debug, Default)]
+pub struct Groups {
+    groups: Vec<(DocumentKind, Vec<u8>, usize)>,
+}
+
+impl Groups {
+    pub fn push(&mut self, set: RenderedSet) {
+        let at = match self.groups.iter().position(|(kind, _, _)| *kind == set.kind) {
+            Some(at) => at,
+            None => {
+                self.groups.push((set.kind, Vec::new(), 0));
+                self.groups.len() - 1
+            }
+        };
+        let (_, bytes, count) = &mut self.groups[at];
+        bytes.extend_from_slice(&set.bytes);
+        *count += 1;
+    }
+
+    /// Number of groups.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// Number of transaction sets.
+    pub fn sets(&self) -> usize {
+        self.groups.iter().map(|(_, _, count)| count).sum()
+    }
+}
+
+/// Renders documents for one partner.
+#[derive(Debug)]
+pub struct InterchangeRenderer<'a> {
+    partner: &'a Partner,
+    spec: EnvelopeSpec,
+    layout: Layout,
+}
+
+impl<'a> InterchangeRenderer<'a> {
+    /// Fails when the profile says nothing of the partner's standard or envelope.
+    pub fn new(partner: &'a Partner) -> Result<Self, String> {
+        let standard =
+            partner.standard().ok_or_else(|| format!("partner {} has no [x12] or [edifact] section", partner.id))?;
+        let spec = partner
+            .envelope_spec(standard)
+            .ok_or_else(|| format!("partner {} has no envelope settings", partner.id))?;
+        let mut delimiters = spec.delimiters;
+        if standard == Standard::X12 && envelope::x12_interchange_version(&spec.version) == "00401" {
+            delimiters.repetition = None;
+        }
+        let layout = Layout::new(standard.into(), delimiters, WriteOptions { line_break_after_segment: true })
+            .map_err(|e| format!("partner {}: {e}", partner.id))?;
+        Ok(InterchangeRenderer { partner, spec, layout })
+    }
+
+    pub fn standard(&self) -> Standard {
+        self.spec.standard
+    }
+
+    /// Renders one document as a transaction set with `control_number`, and checks the
+    /// result as the partner's translator would. Problems come back in words for the person
+    /// who sent the document.
+    pub fn transaction_set(
+        &self,
+        document: &CanonicalDocument,
+        control_number: u64,
+    ) -> Result<RenderedSet, Vec<String>> {
+        let kind = document.kind();
+        if !self.partner.sends(kind) {
+            return Err(vec![format!(
+                "partner {} is not set up to receive a {kind} (documents.send)",
+                self.partner.id
+            )]);
+        }
+        let target = Target {
+            standard: self.spec.standard,
+            version: &self.spec.version,
+            decimal_mark: self.spec.delimiters.decimal,
+            xref: Some(&self.partner.xref),
+        };
+        let body = super::body(&document.document, &target).map_err(|e| vec![e.to_string()])?;
+        let set = TransactionSet { header: self.header(kind, control_number), segments: body };
+        let mut bytes = Vec::with_capacity(64 * (set.segments.len() + 2));
+        self.layout.transaction_set(&set, &mut bytes).map_err(|e| vec![e.to_string()])?;
+        let errors = check_rendered(self.spec.standard, *self.layout.delimiters(), &bytes);
+        if !errors.is_empty() {
+            return Err(errors.iter().map(|e| format!("the rendered EDI is invalid: {e}")).collect());
+        }
+        Ok(RenderedSet { kind, bytes })
+    }
+
+    /// ST or UNH for a set of `kind`.
+    fn header(&self, kind: DocumentKind, control_number: u64) -> Segment {
+        let control_number = format!("{control_number:04}");
+        match self.spec.standard {
+            Standard::X12 => Segment::simple("ST", &[kind.x12_transaction_set(), control_number.as_str()]),
+            Standard::Edifact => {
+                let (version, release) = self.spec.version.split_at(self.spec.version.len().min(1));
+                let mut s009 =
+                    vec![kind.edifact_message().to_owned(), version.to_owned(), release.to_owned(), "UN".into()];
+                if let Some(code) = &self.spec.association_code {
+                    s009.push(code.clone());
+                }
+                Segment::new("UNH", vec![Element::simple(control_number), Element::composite(s009)])
+            }
+        }
+    }
+
+    /// Wraps the groups in an interchange numbered `interchange`, X12 groups numbered from
+    /// `first_group` on (EDIFACT messages go without UNG groups).
+    pub fn assemble(
+        &self,
+        interchange: u64,
+        first_group: u64,
+        groups: &Groups,
+        stamp: &Stamp,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        let shell = match self.spec.standard {
+            Standard::X12 => envelope::x12_shell(&self.spec, interchange, stamp),
+            Standard::Edifact => envelope::edifact_shell(&self.spec, interchange, stamp, Vec::new()),
+        };
+        let layout = &self.layout;
+        layout.interchange_header(&shell, out).map_err(|e| e.to_string())?;
+        for (i, (kind, bytes, count)) in groups.groups.iter().enumerate() {
+            match self.spec.standard {
+                Standard::X12 => {
+                    let number = first_group + i as u64;
+                    let gs = envelope::gs(&self.spec, kind.x12_functional_id(), number, &self.spec.version, stamp);
+                    layout.segment(&gs, out).map_err(|e| e.to_string())?;
+                    out.extend_from_slice(bytes);
+                    layout.group_trailer(&gs, *count, out).map_err(|e| e.to_string())?;
+                }
+                Standard::Edifact => out.extend_from_slice(bytes),
+            }
+        }
+        let count = match self.spec.standard {
+            Standard::X12 => groups.len(),
+            Standard::Edifact => groups.sets(),
+        };
+        layout.interchange_trailer(&shell, count, out).map_err(|e| e.to_string())
+    }
+}
