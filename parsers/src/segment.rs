@@ -184,6 +184,22 @@ impl<'a> Segment<'a> {
         }
     }
 
+    /// The text of every element, in order, empty ones included: what `elements()` then
+    /// `text()` on each gives, but a segment of plain text is checked as UTF-8 once rather
+    /// than element by element (the translation's hot path).
+    pub fn element_texts(&self) -> Vec<Cow<'a, str>> {
+        let data = &self.raw[self.data_start..];
+        let Some((_, rest)) = data.split_first() else { return Vec::new() };
+        let plain = !self.flags.contains(SegmentFlags::RELEASE)
+            && !self.flags.contains(SegmentFlags::LINE_BREAKS)
+            && self.delimiters.element.is_ascii();
+        if let (true, Ok(text)) = (plain, std::str::from_utf8(rest)) {
+            // An ASCII separator always falls on a character boundary.
+            return text.split(char::from(self.delimiters.element)).map(Cow::Borrowed).collect();
+        }
+        self.elements().map(|e| e.text()).collect()
+    }
+
     /// Element at 1-based `position` (as in `BEG03`), or `None` past the last one.
     pub fn element(&self, position: usize) -> Option<Element<'a>> {
         position.checked_sub(1).and_then(|i| self.elements().nth(i))
@@ -541,5 +557,30 @@ mod tests {
         assert!(Tag::new(b"st").is_none());
         assert!(Tag::new(b"ABCDE").is_none());
         assert_eq!(Tag::from_static("UNH"), Tag::new(b"UNH").unwrap());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn element_texts_match_element_by_element(
+            data in proptest::collection::vec(proptest::prop_oneof![
+                proptest::prelude::Just(b'*'), proptest::prelude::Just(b'?'), proptest::prelude::Just(b'\n'),
+                proptest::prelude::Just(0xC3u8), proptest::prelude::Just(0xA9u8), 0x20u8..0x7f,
+            ], 0..40),
+            edifact in proptest::prelude::any::<bool>(),
+        ) {
+            let (d, mut flags) = if edifact {
+                (Delimiters { element: b'*', release: Some(b'?'), ..Delimiters::EDIFACT }, SegmentFlags::RELEASE)
+            } else {
+                (Delimiters::X12, SegmentFlags::empty())
+            };
+            if data.contains(&b'\n') {
+                flags.insert(SegmentFlags::LINE_BREAKS);
+            }
+            let mut raw = b"TAG*".to_vec();
+            raw.extend_from_slice(&data);
+            let s = seg(&raw, 3, d, flags);
+            let one_by_one: Vec<_> = s.elements().map(|e| e.text()).collect();
+            proptest::prop_assert_eq!(s.element_texts(), one_by_one);
+        }
     }
 }

@@ -358,30 +358,114 @@ impl Serialize for CanonicalDocument {
     }
 }
 
-/// The wire form, read in two steps: the type first, then the document as that type. (An
-/// untagged enum would buffer numbers and lose their exact text.)
+/// The keys of a canonical document.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Wire {
-    #[serde(rename = "type")]
-    kind: DocumentKind,
-    #[serde(default)]
-    partner: Option<String>,
-    #[serde(default)]
-    envelope: Option<Envelope>,
-    document: Box<RawValue>,
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Field {
+    Type,
+    Partner,
+    Envelope,
+    Document,
+}
+
+/// Reads `type` first and then `document` straight into that type, as written by us and by
+/// most producers; a `document` that comes before its `type` is held as raw JSON and read
+/// once the type is known. (An untagged enum would buffer numbers and lose their exact text.)
+struct DocumentVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DocumentVisitor {
+    type Value = CanonicalDocument;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a canonical document: an object with type and document")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<CanonicalDocument, A::Error> {
+        let mut kind: Option<DocumentKind> = None;
+        let mut partner: Option<Option<String>> = None;
+        let mut envelope: Option<Option<Envelope>> = None;
+        let mut document: Option<Document> = None;
+        let mut early: Option<Box<RawValue>> = None;
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Type if kind.is_some() => return Err(A::Error::duplicate_field("type")),
+                Field::Type => kind = Some(map.next_value()?),
+                Field::Partner if partner.is_some() => return Err(A::Error::duplicate_field("partner")),
+                Field::Partner => partner = Some(map.next_value()?),
+                Field::Envelope if envelope.is_some() => return Err(A::Error::duplicate_field("envelope")),
+                Field::Envelope => envelope = Some(map.next_value()?),
+                Field::Document if document.is_some() || early.is_some() => {
+                    return Err(A::Error::duplicate_field("document"))
+                }
+                Field::Document => match kind {
+                    Some(DocumentKind::PurchaseOrder) => document = Some(Document::PurchaseOrder(map.next_value()?)),
+                    Some(DocumentKind::PurchaseOrderAck) => {
+                        document = Some(Document::PurchaseOrderAck(map.next_value()?))
+                    }
+                    Some(DocumentKind::ShipNotice) => document = Some(Document::ShipNotice(map.next_value()?)),
+                    None => early = Some(map.next_value()?),
+                },
+            }
+        }
+        let kind = kind.ok_or_else(|| A::Error::missing_field("type"))?;
+        let document = match (document, early) {
+            (Some(document), _) => document,
+            (None, Some(raw)) => {
+                let text = raw.get();
+                match kind {
+                    DocumentKind::PurchaseOrder => serde_json::from_str(text).map(Document::PurchaseOrder),
+                    DocumentKind::PurchaseOrderAck => serde_json::from_str(text).map(Document::PurchaseOrderAck),
+                    DocumentKind::ShipNotice => serde_json::from_str(text).map(Document::ShipNotice),
+                }
+                .map_err(|e| A::Error::custom(format!("document: {e}")))?
+            }
+            (None, None) => return Err(A::Error::missing_field("document")),
+        };
+        Ok(CanonicalDocument { partner: partner.flatten(), envelope: envelope.flatten(), document })
+    }
 }
 
 impl<'de> Deserialize<'de> for CanonicalDocument {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let wire = Wire::deserialize(deserializer)?;
-        let text = wire.document.get();
-        let document = match wire.kind {
-            DocumentKind::PurchaseOrder => serde_json::from_str(text).map(Document::PurchaseOrder),
-            DocumentKind::PurchaseOrderAck => serde_json::from_str(text).map(Document::PurchaseOrderAck),
-            DocumentKind::ShipNotice => serde_json::from_str(text).map(Document::ShipNotice),
+        deserializer.deserialize_map(DocumentVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<CanonicalDocument, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn type_and_document_in_either_order_with_exact_numbers() {
+        let po = r#"{"po_number":"1","lines":[{"quantity":1.10}]}"#;
+        for text in [
+            format!(r#"{{"type":"purchase_order","document":{po}}}"#),
+            format!(r#"{{"document":{po},"partner":"acme","type":"purchase_order"}}"#),
+        ] {
+            let document = read(&text).unwrap();
+            assert_eq!(document.kind(), DocumentKind::PurchaseOrder);
+            let json = serde_json::to_value(&document.document).unwrap();
+            assert_eq!(json["lines"][0]["quantity"].to_string(), "1.1");
         }
-        .map_err(|e| D::Error::custom(format!("document: {e}")))?;
-        Ok(CanonicalDocument { partner: wire.partner, envelope: wire.envelope, document })
+    }
+
+    #[test]
+    fn malformed_wrappers_are_refused_with_the_reason() {
+        let cases = [
+            (r#"{"document":{}}"#, "missing field `type`"),
+            (r#"{"type":"purchase_order"}"#, "missing field `document`"),
+            (r#"{"type":"purchase_order","type":"ship_notice","document":{}}"#, "duplicate field `type`"),
+            (r#"{"type":"purchase_order","extra":1,"document":{}}"#, "unknown field `extra`"),
+            (r#"{"type":"invoice","document":{}}"#, "unknown variant `invoice`"),
+            (r#"{"document":{"po_number":7},"type":"purchase_order"}"#, "document: invalid type"),
+        ];
+        for (text, expected) in cases {
+            let err = read(text).unwrap_err();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
     }
 }

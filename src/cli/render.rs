@@ -40,9 +40,8 @@ const PROBLEMS_SHOWN: usize = 100;
 /// Documents for one worker: the JSON, where it starts, and the first set control number.
 struct Batch {
     json: Vec<u8>,
-    /// Index (from 0) of the batch's first document in the input, and its line.
+    /// Index (from 0) of the batch's first document in the input.
     first_document: u64,
-    first_line: u64,
     first_set_number: u64,
 }
 
@@ -50,7 +49,15 @@ struct Batch {
 #[derive(Default)]
 struct Rendered {
     sets: Vec<RenderedSet>,
-    problems: Vec<String>,
+    problems: Vec<Problem>,
+    /// Line breaks in the batch, so the writer can say on which input line a problem is.
+    lines: u64,
+}
+
+struct Problem {
+    /// Line (from 1) and column within the batch, for JSON that does not parse.
+    at: Option<(u64, usize)>,
+    text: String,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -88,6 +95,7 @@ pub fn run(args: Args) -> u8 {
     let mut groups = Groups::default();
     let mut problems = Vec::new();
     let mut problem_count = 0usize;
+    let mut lines = 0u64;
     let read = run_ordered(
         workers(),
         |submit| read_batches(source, first.transaction_set, submit),
@@ -96,9 +104,13 @@ pub fn run(args: Args) -> u8 {
             problem_count += rendered.problems.len();
             for problem in rendered.problems {
                 if problems.len() < PROBLEMS_SHOWN {
-                    problems.push(problem);
+                    problems.push(match problem.at {
+                        Some((line, column)) => format!("line {}, column {column}: {}", lines + line, problem.text),
+                        None => problem.text,
+                    });
                 }
             }
+            lines += rendered.lines;
             if problem_count == 0 {
                 for set in rendered.sets {
                     groups.push(set);
@@ -128,11 +140,13 @@ pub fn run(args: Args) -> u8 {
         return EXIT_INVALID;
     }
     let stamp = Stamp::now();
-    let mut out = Vec::new();
-    if let Err(problem) = renderer.assemble(first.interchange, first.group, &groups, &stamp, &mut out) {
-        eprintln!("{name}: {problem}");
-        return EXIT_INVALID;
-    }
+    let assembled = match renderer.assemble(first.interchange, first.group, &groups, &stamp) {
+        Ok(assembled) => assembled,
+        Err(problem) => {
+            eprintln!("crossdock: {problem}");
+            return EXIT_USAGE;
+        }
+    };
     let last = Counters {
         interchange: first.interchange,
         group: nth(first.group, groups.len() as u64 - 1),
@@ -142,8 +156,8 @@ pub fn run(args: Args) -> u8 {
         eprintln!("crossdock: cannot record the control numbers in {}: {err}", args.data_dir.display());
         return EXIT_USAGE;
     }
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+    let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    match assembled.write_to(&mut stdout).and_then(|()| stdout.flush()) {
         Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
             eprintln!("crossdock: cannot write output: {err}");
             EXIT_USAGE
@@ -152,44 +166,53 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-/// Where a JSON text stands after the bytes scanned so far: top-level documents are cut where
-/// the nesting returns to zero outside a string.
+/// Where a JSON text stands after the bytes scanned so far: top-level documents end where
+/// the brace nesting returns to zero outside a string. Brackets need no tracking: inside an
+/// object they are balanced, and a top-level array is not a document (the worker's parser
+/// reports it).
 #[derive(Debug, Default)]
 struct Boundaries {
     depth: u32,
     in_string: bool,
+    /// A string's backslash ended the last scan: the next byte is escaped.
     escaped: bool,
 }
 
 impl Boundaries {
-    /// Scans `bytes`; returns the end (exclusive) of the last complete document in them and
-    /// how many documents ended.
+    /// Scans `bytes` (jumping from one interesting byte to the next); returns the end
+    /// (exclusive) of the last complete document in them and how many documents ended.
     fn scan(&mut self, bytes: &[u8]) -> (Option<usize>, u64) {
         let mut last = None;
         let mut ended = 0;
-        for (i, &b) in bytes.iter().enumerate() {
+        let mut at = usize::from(std::mem::take(&mut self.escaped));
+        while at < bytes.len() {
+            let rest = &bytes[at..];
             if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
-                } else if b == b'\\' {
-                    self.escaped = true;
-                } else if b == b'"' {
-                    self.in_string = false;
+                let Some(i) = memchr::memchr2(b'"', b'\\', rest) else { break };
+                if rest[i] == b'\\' {
+                    // Skip the escaped byte, which may lie in the next read.
+                    at += i + 2;
+                    self.escaped = at > bytes.len();
+                    continue;
                 }
+                self.in_string = false;
+                at += i + 1;
                 continue;
             }
-            match b {
+            let Some(i) = memchr::memchr3(b'"', b'{', b'}', rest) else { break };
+            match rest[i] {
                 b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
-                b'}' | b']' if self.depth > 0 => {
+                b'{' => self.depth += 1,
+                _ if self.depth > 0 => {
                     self.depth -= 1;
                     if self.depth == 0 {
-                        last = Some(i + 1);
+                        last = Some(at + i + 1);
                         ended += 1;
                     }
                 }
                 _ => {}
             }
+            at += i + 1;
         }
         (last, ended)
     }
@@ -202,29 +225,39 @@ fn read_batches(
     first_set_number: u64,
     submit: &mut dyn FnMut(Batch) -> bool,
 ) -> io::Result<u64> {
-    let mut pending: Vec<u8> = Vec::new();
+    const READ_BYTES: usize = 64 * 1024;
+    let mut pending: Vec<u8> = Vec::with_capacity(BATCH_BYTES + 2 * READ_BYTES);
     let mut scanned = 0;
     let mut boundary = 0;
     let mut boundary_documents = 0u64;
     let mut scanner = Boundaries::default();
-    let mut next = (0u64, 1u64);
-    let mut chunk = vec![0u8; 1 << 20];
-    let mut submit_up_to = |pending: &mut Vec<u8>, end: usize, documents: u64, next: &mut (u64, u64)| {
-        let json: Vec<u8> = pending.drain(..end).collect();
-        let lines = json.iter().filter(|&&b| b == b'\n').count() as u64;
-        let batch =
-            Batch { json, first_document: next.0, first_line: next.1, first_set_number: nth(first_set_number, next.0) };
-        *next = (next.0 + documents, next.1 + lines);
+    let mut documents = 0u64;
+    let mut submit_up_to = |pending: &mut Vec<u8>, end: usize, count: u64, documents: &mut u64| {
+        // Hand over the buffer and keep only the tail: copying the tail is cheaper than
+        // copying the batch.
+        let tail = pending[end..].to_vec();
+        let mut json = std::mem::replace(pending, Vec::with_capacity(BATCH_BYTES + 2 * READ_BYTES));
+        json.truncate(end);
+        pending.extend_from_slice(&tail);
+        let batch = Batch { json, first_document: *documents, first_set_number: nth(first_set_number, *documents) };
+        *documents += count;
         submit(batch)
     };
     loop {
-        let read = match source.read(&mut chunk) {
-            Ok(0) => break,
+        let len = pending.len();
+        pending.resize(len + READ_BYTES, 0);
+        let read = match source.read(&mut pending[len..]) {
             Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {
+                pending.truncate(len);
+                continue;
+            }
             Err(err) => return Err(err),
         };
-        pending.extend_from_slice(&chunk[..read]);
+        pending.truncate(len + read);
+        if read == 0 {
+            break;
+        }
         let (last, ended) = scanner.scan(&pending[scanned..]);
         if let Some(end) = last {
             boundary = scanned + end;
@@ -232,8 +265,8 @@ fn read_batches(
         }
         scanned = pending.len();
         if boundary >= BATCH_BYTES {
-            if !submit_up_to(&mut pending, boundary, boundary_documents, &mut next) {
-                return Ok(next.0);
+            if !submit_up_to(&mut pending, boundary, boundary_documents, &mut documents) {
+                return Ok(documents);
             }
             scanned -= boundary;
             boundary = 0;
@@ -241,13 +274,12 @@ fn read_batches(
         }
     }
     // The rest, whole or not: the worker's parser reports what is wrong with it.
-    let rest_documents = boundary_documents
-        + u64::from(scanner.depth > 0 || pending[boundary..].iter().any(|b| !b.is_ascii_whitespace()));
     if pending.iter().any(|b| !b.is_ascii_whitespace()) {
+        let partial = pending[boundary..].iter().any(|b| !b.is_ascii_whitespace());
         let end = pending.len();
-        submit_up_to(&mut pending, end, rest_documents, &mut next);
+        submit_up_to(&mut pending, end, boundary_documents + u64::from(partial), &mut documents);
     }
-    Ok(next.0)
+    Ok(documents)
 }
 
 fn render_batch(renderer: &InterchangeRenderer<'_>, batch: &Batch) -> Rendered {
@@ -258,22 +290,48 @@ fn render_batch(renderer: &InterchangeRenderer<'_>, batch: &Batch) -> Rendered {
         match document {
             Ok(document) => match renderer.transaction_set(&document, nth(batch.first_set_number, i as u64)) {
                 Ok(set) => rendered.sets.push(set),
-                Err(problems) => {
-                    rendered.problems.extend(problems.into_iter().map(|p| format!("document {number}: {p}")));
-                }
+                Err(problems) => rendered.problems.extend(
+                    problems.into_iter().map(|p| Problem { at: None, text: format!("document {number}: {p}") }),
+                ),
             },
             Err(err) => {
-                // serde_json counts lines from the batch's start; say where it is in the input.
+                // serde_json counts lines from the batch's start; the writer adds the lines
+                // of the batches before.
                 let text = err.to_string();
                 let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(what, _)| what);
-                let line = batch.first_line + err.line() as u64 - 1;
-                rendered.problems.push(format!(
-                    "line {line}, column {}: document {number} is not a canonical document: {what}",
-                    err.column()
-                ));
+                rendered.problems.push(Problem {
+                    at: Some((err.line() as u64, err.column())),
+                    text: format!("document {number} is not a canonical document: {what}"),
+                });
                 break;
             }
         }
     }
+    rendered.lines = batch.json.iter().filter(|&&b| b == b'\n').count() as u64;
     rendered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_end_where_braces_close_outside_strings_whatever_the_reads() {
+        // Braces and escaped quotes inside strings, an escaped backslash, nesting, and a
+        // pretty-printed document over several lines.
+        let text = br#"{"a":"}\"{","b":[{"c":1}]}
+{
+  "d": "\\"
+}
+{"e":{}}"#;
+        let ends = [26, 42, 51];
+        for split in 0..=text.len() {
+            let mut scanner = Boundaries::default();
+            let (first, n1) = scanner.scan(&text[..split]);
+            let (second, n2) = scanner.scan(&text[split..]);
+            assert_eq!(n1 + n2, 3, "split at {split}");
+            assert_eq!(first, ends.iter().rev().copied().find(|&e| e <= split), "split at {split}");
+            assert_eq!(second.map(|e| e + split), if split < 51 { Some(51) } else { None }, "split at {split}");
+        }
+    }
 }

@@ -30,7 +30,7 @@ pub struct Args {
 }
 
 /// A batch closes at whichever comes first: this many bytes of EDI or this many sets.
-const BATCH_BYTES: usize = 256 * 1024;
+const BATCH_BYTES: usize = 128 * 1024;
 const BATCH_SETS: usize = 512;
 
 /// What the reader hands to the workers, in input order.
@@ -137,7 +137,9 @@ fn read_batches<R: io::Read>(mut reader: StreamReader<R>, submit: &mut dyn FnMut
 }
 
 fn translate_batch(batch: &[Item], partners: &Partners, name: &str) -> Translated {
-    let mut translated = Translated::default();
+    // Canonical JSON runs about three times the size of the EDI: size the buffer once.
+    let edi_bytes: usize = batch.iter().map(|item| if let Item::Set(set) = item { set.byte_len() } else { 0 }).sum();
+    let mut translated = Translated { json: Vec::with_capacity(edi_bytes * 7 / 2), ..Translated::default() };
     let report = |translated: &mut Translated, errors: &[Error]| {
         for error in errors {
             translated.messages.push(Message::Line(format!("{name}: {error}")));

@@ -265,7 +265,7 @@ impl Rank {
 
 /// The text of each element of a segment (empty for absent ones).
 pub(crate) fn texts<'a>(segment: &Segment<'a>) -> Vec<Cow<'a, str>> {
-    segment.elements().map(|e| e.text()).collect()
+    segment.element_texts()
 }
 
 /// Whether every non-empty element is among `covered` (1-based positions): the test for

@@ -3,12 +3,15 @@
 //! sets are grouped by document type and wrapped in the envelope with counts and trailers.
 
 use crossdock_parsers::tree::{Element, Segment, TransactionSet};
-use crossdock_parsers::writer::{Layout, WriteOptions};
+use std::io::{self, Write};
+
+use crossdock_parsers::writer::{Layout, WriteError, WriteOptions};
 
 use super::envelope::{self, EnvelopeSpec, Stamp};
 use super::Target;
 use crate::canonical::{CanonicalDocument, DocumentKind, Standard};
 use crate::config::Partner;
+use crate::control_numbers::nth;
 use crate::translate::check_rendered;
 
 /// One rendered transaction set: ST..SE or UNH..UNT.
@@ -21,21 +24,15 @@ pub struct RenderedSet {
 /// Rendered sets by document type, in order of first appearance: one functional group each.
 #[derive(Debug, Default)]
 pub struct Groups {
-    groups: Vec<(DocumentKind, Vec<u8>, usize)>,
+    groups: Vec<(DocumentKind, Vec<Vec<u8>>)>,
 }
 
 impl Groups {
     pub fn push(&mut self, set: RenderedSet) {
-        let at = match self.groups.iter().position(|(kind, _, _)| *kind == set.kind) {
-            Some(at) => at,
-            None => {
-                self.groups.push((set.kind, Vec::new(), 0));
-                self.groups.len() - 1
-            }
-        };
-        let (_, bytes, count) = &mut self.groups[at];
-        bytes.extend_from_slice(&set.bytes);
-        *count += 1;
+        match self.groups.iter_mut().find(|(kind, _)| *kind == set.kind) {
+            Some((_, sets)) => sets.push(set.bytes),
+            None => self.groups.push((set.kind, vec![set.bytes])),
+        }
     }
 
     /// Number of groups.
@@ -49,7 +46,39 @@ impl Groups {
 
     /// Number of transaction sets.
     pub fn sets(&self) -> usize {
-        self.groups.iter().map(|(_, _, count)| count).sum()
+        self.groups.iter().map(|(_, sets)| sets.len()).sum()
+    }
+}
+
+/// Group header, sets, group trailer (the header and trailer are empty for EDIFACT).
+type AssembledGroup<'a> = (Vec<u8>, &'a [Vec<u8>], Vec<u8>);
+
+/// An interchange ready to write: envelope segments around the rendered sets.
+#[derive(Debug)]
+pub struct Assembled<'a> {
+    header: Vec<u8>,
+    groups: Vec<AssembledGroup<'a>>,
+    trailer: Vec<u8>,
+}
+
+impl Assembled<'_> {
+    pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(&self.header)?;
+        for (header, sets, trailer) in &self.groups {
+            out.write_all(header)?;
+            for set in *sets {
+                out.write_all(set)?;
+            }
+            out.write_all(trailer)?;
+        }
+        out.write_all(&self.trailer)
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = self.write_to(&mut out);
+        out
     }
 }
 
@@ -132,37 +161,40 @@ impl<'a> InterchangeRenderer<'a> {
     }
 
     /// Wraps the groups in an interchange numbered `interchange`, X12 groups numbered from
-    /// `first_group` on (EDIFACT messages go without UNG groups).
-    pub fn assemble(
+    /// `first_group` on (EDIFACT messages go without UNG groups). Fails when the profile's
+    /// envelope values cannot be written (an id too long for the ISA, for instance).
+    pub fn assemble<'g>(
         &self,
         interchange: u64,
         first_group: u64,
-        groups: &Groups,
+        groups: &'g Groups,
         stamp: &Stamp,
-        out: &mut Vec<u8>,
-    ) -> Result<(), String> {
+    ) -> Result<Assembled<'g>, String> {
         let shell = match self.spec.standard {
             Standard::X12 => envelope::x12_shell(&self.spec, interchange, stamp),
             Standard::Edifact => envelope::edifact_shell(&self.spec, interchange, stamp, Vec::new()),
         };
         let layout = &self.layout;
-        layout.interchange_header(&shell, out).map_err(|e| e.to_string())?;
-        for (i, (kind, bytes, count)) in groups.groups.iter().enumerate() {
-            match self.spec.standard {
-                Standard::X12 => {
-                    let number = first_group + i as u64;
-                    let gs = envelope::gs(&self.spec, kind.x12_functional_id(), number, &self.spec.version, stamp);
-                    layout.segment(&gs, out).map_err(|e| e.to_string())?;
-                    out.extend_from_slice(bytes);
-                    layout.group_trailer(&gs, *count, out).map_err(|e| e.to_string())?;
-                }
-                Standard::Edifact => out.extend_from_slice(bytes),
+        let problem = |e: WriteError| format!("partner {}: the envelope cannot be written: {e}", self.partner.id);
+        let mut header = Vec::new();
+        layout.interchange_header(&shell, &mut header).map_err(problem)?;
+        let mut assembled = Vec::new();
+        for (i, (kind, sets)) in groups.groups.iter().enumerate() {
+            let (mut group_header, mut group_trailer) = (Vec::new(), Vec::new());
+            if self.spec.standard == Standard::X12 {
+                let number = nth(first_group, i as u64);
+                let gs = envelope::gs(&self.spec, kind.x12_functional_id(), number, &self.spec.version, stamp);
+                layout.segment(&gs, &mut group_header).map_err(problem)?;
+                layout.group_trailer(&gs, sets.len(), &mut group_trailer).map_err(problem)?;
             }
+            assembled.push((group_header, sets.as_slice(), group_trailer));
         }
         let count = match self.spec.standard {
             Standard::X12 => groups.len(),
             Standard::Edifact => groups.sets(),
         };
-        layout.interchange_trailer(&shell, count, out).map_err(|e| e.to_string())
+        let mut trailer = Vec::new();
+        layout.interchange_trailer(&shell, count, &mut trailer).map_err(problem)?;
+        Ok(Assembled { header, groups: assembled, trailer })
     }
 }

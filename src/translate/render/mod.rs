@@ -105,10 +105,10 @@ pub(crate) fn kept_whole(extensions: &[Extension], tag: &str) -> bool {
 }
 
 /// Segment helpers.
-pub(crate) fn simple(tag: &str, values: &[Option<String>]) -> tree::Segment {
+pub(crate) fn simple(tag: &str, values: impl IntoIterator<Item = Option<String>>) -> tree::Segment {
     tree::Segment {
         tag: tag.to_owned(),
-        elements: values.iter().map(|v| tree::Element::simple(v.clone().unwrap_or_default())).collect(),
+        elements: values.into_iter().map(|v| tree::Element::simple(v.unwrap_or_default())).collect(),
     }
 }
 

@@ -30,7 +30,7 @@ fn dt(value: &Option<Date>) -> Option<String> {
 }
 
 fn reference(r: &Reference) -> tree::Segment {
-    simple("REF", &[s(&r.qualifier), s(&r.value), r.description.clone()])
+    simple("REF", [s(&r.qualifier), s(&r.value), r.description.clone()])
 }
 
 fn contact(c: &Contact) -> tree::Segment {
@@ -41,19 +41,19 @@ fn contact(c: &Contact) -> tree::Segment {
             values.push(Some(number.clone()));
         }
     }
-    simple("PER", &values)
+    simple("PER", values)
 }
 
 fn note(n: &Note) -> tree::Segment {
     match &n.code {
-        None => simple("MSG", &[s(&n.text)]),
-        Some(code) => simple("NTE", &[s(code), s(&n.text)]),
+        None => simple("MSG", [s(&n.text)]),
+        Some(code) => simple("NTE", [s(code), s(&n.text)]),
     }
 }
 
 fn date_segment(qualifier: &str, date: &Option<Date>, body: &mut Body) {
     if date.is_some() {
-        body.push(simple("DTM", &[s(qualifier), dt(date)]));
+        body.push(simple("DTM", [s(qualifier), dt(date)]));
     }
 }
 
@@ -64,13 +64,13 @@ fn party(p: &Party, body: &mut Body) {
         Some(id) => (s(&id.qualifier), s(&id.value)),
         None => (None, None),
     };
-    body.push(simple("N1", &[Some(code), p.name.clone(), qualifier, id]));
+    body.push(simple("N1", [Some(code), p.name.clone(), qualifier, id]));
     for names in p.additional_names.chunks(2) {
-        body.push(simple("N2", &names.iter().map(|n| Some(n.clone())).collect::<Vec<_>>()));
+        body.push(simple("N2", names.iter().map(|n| Some(n.clone()))));
     }
     if let Some(address) = &p.address {
         for lines in address.lines.chunks(2) {
-            body.push(simple("N3", &lines.iter().map(|l| Some(l.clone())).collect::<Vec<_>>()));
+            body.push(simple("N3", lines.iter().map(|l| Some(l.clone()))));
         }
         if address.city.is_some()
             || address.region.is_some()
@@ -79,7 +79,7 @@ fn party(p: &Party, body: &mut Body) {
         {
             body.push(simple(
                 "N4",
-                &[address.city.clone(), address.region.clone(), address.postal_code.clone(), address.country.clone()],
+                [address.city.clone(), address.region.clone(), address.postal_code.clone(), address.country.clone()],
             ));
         }
     }
@@ -118,7 +118,7 @@ fn uom(code: &Option<String>, ours: &Option<String>, target: &Target<'_>) -> Opt
 fn packaging(p: &ItemPackaging) -> tree::Segment {
     simple(
         "PO4",
-        &[
+        [
             dec(&p.pack),
             dec(&p.size),
             p.size_uom.clone(),
@@ -141,9 +141,9 @@ fn packaging(p: &ItemPackaging) -> tree::Segment {
 fn totals(t: &Option<Totals>, body: &mut Body, line_count: usize) {
     let Some(t) = t else { return };
     let count = t.line_count.map(|c| c.to_string()).unwrap_or_else(|| line_count.to_string());
-    body.push(simple("CTT", &[Some(count), dec(&t.quantity)]));
+    body.push(simple("CTT", [Some(count), dec(&t.quantity)]));
     if let Some(amount) = &t.amount {
-        body.push(simple("AMT", &[t.amount_qualifier.clone().or(Some("TT".into())), Some(amount.to_string())]));
+        body.push(simple("AMT", [t.amount_qualifier.clone().or(Some("TT".into())), Some(amount.to_string())]));
     }
 }
 
@@ -160,7 +160,7 @@ fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> R
             .unwrap_or_else(|| "00".into());
         body.push(simple(
             "BEG",
-            &[
+            [
                 Some(purpose),
                 po.order_type_code.clone().or(Some("SA".into())),
                 s(&po.po_number),
@@ -177,7 +177,7 @@ fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> R
         ));
     }
     if let Some(currency) = &po.currency {
-        body.push(simple("CUR", &[s("BY"), Some(currency.clone())]));
+        body.push(simple("CUR", [s("BY"), Some(currency.clone())]));
     }
     po.references.iter().for_each(|r| body.push(reference(r)));
     po.contacts.iter().for_each(|c| body.push(contact(c)));
@@ -196,9 +196,9 @@ fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> R
             line.price_basis.clone(),
         ];
         po1.extend(item_id_pairs(&line.item_ids, &line.item_id_codes, target));
-        body.push(simple("PO1", &po1));
+        body.push(simple("PO1", po1));
         if let Some(text) = &line.description {
-            body.push(simple("PID", &[s("F"), None, None, None, Some(text.clone())]));
+            body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
         }
         if let Some(p) = &line.packaging {
             body.push(packaging(p));
@@ -232,7 +232,7 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
             .unwrap_or_else(|| "AC".into());
         body.push(simple(
             "BAK",
-            &[
+            [
                 Some(purpose),
                 Some(ack_type),
                 s(&ack.po_number),
@@ -247,7 +247,7 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
         ));
     }
     if let Some(currency) = &ack.currency {
-        body.push(simple("CUR", &[s("BY"), Some(currency.clone())]));
+        body.push(simple("CUR", [s("BY"), Some(currency.clone())]));
     }
     ack.references.iter().for_each(|r| body.push(reference(r)));
     ack.contacts.iter().for_each(|c| body.push(contact(c)));
@@ -263,9 +263,9 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
             line.price_basis.clone(),
         ];
         po1.extend(item_id_pairs(&line.item_ids, &line.item_id_codes, target));
-        body.push(simple("PO1", &po1));
+        body.push(simple("PO1", po1));
         if let Some(text) = &line.description {
-            body.push(simple("PID", &[s("F"), None, None, None, Some(text.clone())]));
+            body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
         }
         line.references.iter().for_each(|r| body.push(reference(r)));
         let status = line.status_code.clone().or_else(|| {
@@ -287,7 +287,7 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
                 values.push(line.status_reason_list.clone());
                 values.push(line.status_reason_code.clone());
             }
-            body.push(simple("ACK", &values));
+            body.push(simple("ACK", values));
         }
         body.extensions(&line.extensions);
     }
@@ -310,7 +310,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
             .unwrap_or_else(|| "00".into());
         body.push(simple(
             "BSN",
-            &[
+            [
                 Some(purpose),
                 s(&asn.shipment_id),
                 Some(date.to_ccyymmdd()),
@@ -326,7 +326,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
     if let Some(p) = &asn.packaging {
         body.push(simple(
             "TD1",
-            &[
+            [
                 p.package_code.clone(),
                 dec(&p.lading_quantity),
                 None,
@@ -345,19 +345,19 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
             let qualifier = c.id_qualifier.clone().or_else(|| c.scac.as_ref().map(|_| "2".into()));
             body.push(simple(
                 "TD5",
-                &[c.routing_sequence_code.clone(), qualifier, c.scac.clone(), c.mode.clone(), c.name.clone()],
+                [c.routing_sequence_code.clone(), qualifier, c.scac.clone(), c.mode.clone(), c.name.clone()],
             ));
         }
         if let Some(bol) = &c.bill_of_lading {
-            body.push(simple("REF", &[s("BM"), Some(bol.clone())]));
+            body.push(simple("REF", [s("BM"), Some(bol.clone())]));
         }
         if let Some(pro) = &c.tracking_number {
-            body.push(simple("REF", &[s("CN"), Some(pro.clone())]));
+            body.push(simple("REF", [s("CN"), Some(pro.clone())]));
         }
     }
     asn.references.iter().for_each(|r| body.push(reference(r)));
     if asn.shipped_date.is_some() {
-        body.push(simple("DTM", &[s("011"), dt(&asn.shipped_date), asn.shipped_time.as_ref().map(|t| t.to_edi())]));
+        body.push(simple("DTM", [s("011"), dt(&asn.shipped_date), asn.shipped_time.as_ref().map(|t| t.to_edi())]));
     }
     date_segment("017", &asn.estimated_delivery_date, body);
     asn.notes.iter().for_each(|n| body.push(note(n)));
@@ -393,7 +393,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
     let count =
         asn.totals.as_ref().and_then(|t| t.hl_count).map(|c| c.to_string()).unwrap_or_else(|| hl.count.to_string());
     let quantity = asn.totals.as_ref().and_then(|t| dec(&t.quantity));
-    body.push(simple("CTT", &[Some(count), quantity]));
+    body.push(simple("CTT", [Some(count), quantity]));
     Ok(())
 }
 
@@ -408,7 +408,7 @@ impl Hl {
         let id = self.next;
         self.next += 1;
         self.count += 1;
-        body.push(simple("HL", &[Some(id.to_string()), parent.map(|p| p.to_string()), s(level)]));
+        body.push(simple("HL", [Some(id.to_string()), parent.map(|p| p.to_string()), s(level)]));
         id
     }
 }
@@ -417,7 +417,7 @@ fn order_hl(order: &Order, parent: u32, hl: &mut Hl, target: &Target<'_>, body: 
     let id = hl.open(Some(parent), "O", body);
     body.push(simple(
         "PRF",
-        &[
+        [
             s(&order.po_number),
             order.release_number.clone(),
             order.change_sequence.clone(),
@@ -443,7 +443,7 @@ fn pack_segments(pack: &Pack, body: &mut Body) {
         body.push(packaging(details));
     }
     if let Some(sscc) = &pack.sscc {
-        body.push(simple("MAN", &[s("GM"), Some(sscc.clone())]));
+        body.push(simple("MAN", [s("GM"), Some(sscc.clone())]));
     }
 }
 
@@ -470,12 +470,12 @@ fn item_hl(item: &Item, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mu
     if !pairs.is_empty() || item.line_number.is_some() {
         let mut lin = vec![item.line_number.clone()];
         lin.extend(pairs);
-        body.push(simple("LIN", &lin));
+        body.push(simple("LIN", lin));
     }
     if item.quantity_shipped.is_some() {
         body.push(simple(
             "SN1",
-            &[
+            [
                 item.assigned_id.clone(),
                 dec(&item.quantity_shipped),
                 uom(&item.uom_code, &item.uom, target).or(Some("EA".into())),
@@ -490,7 +490,7 @@ fn item_hl(item: &Item, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mu
         ));
     }
     if let Some(text) = &item.description {
-        body.push(simple("PID", &[s("F"), None, None, None, Some(text.clone())]));
+        body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
     }
     item.references.iter().for_each(|r| body.push(reference(r)));
     body.extensions(&item.extensions);
