@@ -81,22 +81,7 @@ pub fn interchange(
 ) -> Interchange {
     let mut groups: Vec<(DocumentKind, Vec<TransactionSet>)> = Vec::new();
     for set in sets {
-        let header = match spec.standard {
-            Standard::X12 => Segment::simple("ST", &[set.kind.x12_transaction_set(), set.control_number.as_str()]),
-            Standard::Edifact => {
-                let (version, release) = spec.version.split_at(spec.version.len().min(1));
-                let mut s009 = vec![
-                    set.kind.edifact_message().to_owned(),
-                    version.to_owned(),
-                    release.to_owned(),
-                    "UN".to_owned(),
-                ];
-                if let Some(code) = &spec.association_code {
-                    s009.push(code.clone());
-                }
-                Segment::new("UNH", vec![Element::simple(set.control_number.clone()), Element::composite(s009)])
-            }
-        };
+        let header = set_header(spec, set.kind, &set.control_number);
         let set = TransactionSet { header, segments: set.body };
         match groups.iter_mut().find(|(k, _)| *k == set_kind(&set, spec.standard)) {
             Some((_, sets)) => sets.push(set),
@@ -109,6 +94,22 @@ pub fn interchange(
     match spec.standard {
         Standard::X12 => x12(spec, interchange_number, group_numbers, groups, stamp),
         Standard::Edifact => edifact(spec, interchange_number, groups, stamp),
+    }
+}
+
+/// ST or UNH of a transaction set of `kind`.
+pub fn set_header(spec: &EnvelopeSpec, kind: DocumentKind, control_number: &str) -> Segment {
+    match spec.standard {
+        Standard::X12 => Segment::simple("ST", &[kind.x12_transaction_set(), control_number]),
+        Standard::Edifact => {
+            let (version, release) = spec.version.split_at(spec.version.len().min(1));
+            let mut s009 =
+                vec![kind.edifact_message().to_owned(), version.to_owned(), release.to_owned(), "UN".to_owned()];
+            if let Some(code) = &spec.association_code {
+                s009.push(code.clone());
+            }
+            Segment::new("UNH", vec![Element::simple(control_number), Element::composite(s009)])
+        }
     }
 }
 

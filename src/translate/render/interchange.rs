@@ -2,7 +2,7 @@
 //! rendered and checked on its own (so sets can be rendered on several threads), then the
 //! sets are grouped by document type and wrapped in the envelope with counts and trailers.
 
-use crossdock_parsers::tree::{Element, Segment, TransactionSet};
+use crossdock_parsers::tree::TransactionSet;
 use std::io::{self, Write};
 
 use crossdock_parsers::writer::{Layout, WriteError, WriteOptions};
@@ -133,7 +133,8 @@ impl<'a> InterchangeRenderer<'a> {
             xref: Some(&self.partner.xref),
         };
         let body = super::body(&document.document, &target).map_err(|e| vec![e.to_string()])?;
-        let set = TransactionSet { header: self.header(kind, control_number), segments: body };
+        let header = envelope::set_header(&self.spec, kind, &format!("{control_number:04}"));
+        let set = TransactionSet { header, segments: body };
         let mut bytes = Vec::with_capacity(64 * (set.segments.len() + 2));
         self.layout.transaction_set(&set, &mut bytes).map_err(|e| vec![e.to_string()])?;
         let errors = check_rendered(self.spec.standard, *self.layout.delimiters(), &bytes);
@@ -141,23 +142,6 @@ impl<'a> InterchangeRenderer<'a> {
             return Err(errors.iter().map(|e| format!("the rendered EDI is invalid: {e}")).collect());
         }
         Ok(RenderedSet { kind, bytes })
-    }
-
-    /// ST or UNH for a set of `kind`.
-    fn header(&self, kind: DocumentKind, control_number: u64) -> Segment {
-        let control_number = format!("{control_number:04}");
-        match self.spec.standard {
-            Standard::X12 => Segment::simple("ST", &[kind.x12_transaction_set(), control_number.as_str()]),
-            Standard::Edifact => {
-                let (version, release) = self.spec.version.split_at(self.spec.version.len().min(1));
-                let mut s009 =
-                    vec![kind.edifact_message().to_owned(), version.to_owned(), release.to_owned(), "UN".into()];
-                if let Some(code) = &self.spec.association_code {
-                    s009.push(code.clone());
-                }
-                Segment::new("UNH", vec![Element::simple(control_number), Element::composite(s009)])
-            }
-        }
     }
 
     /// Wraps the groups in an interchange numbered `interchange`, X12 groups numbered from
