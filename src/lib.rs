@@ -20,4 +20,5 @@ pub mod cli;
 pub mod config;
 pub mod control_numbers;
 pub mod process;
+pub mod store;
 pub mod translate;

@@ -1,0 +1,401 @@
+//! The durable store: every received body, what became of it, every delivery attempt, the
+//! acknowledgments waiting to go out, outbound control numbers, and the interchanges seen for
+//! duplicate detection.
+//!
+//! **Invariant:** a source answers its sender only after `accept` has committed the raw bytes.
+//! Everything after that (processing, delivery) is restartable from what the store holds:
+//! a message in state `received` is processed again, a document not yet `delivered` is
+//! delivered again with the same idempotency key.
+//!
+//! `Store` is the seam for a second implementation (PostgreSQL for several instances); the
+//! SQLite one (`sqlite.rs`) commits writes in groups on one writer thread.
+
+mod schema;
+pub mod sqlite;
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::control_numbers::Reservation;
+
+pub use sqlite::SqliteStore;
+
+/// Milliseconds since the Unix epoch.
+pub type Millis = i64;
+
+pub fn now_millis() -> Millis {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
+}
+
+/// Why the store could not do something. Carries the database's own words: the operator
+/// reading it needs the cause (disk full, locked, corrupt), not a paraphrase.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store failed: {0}")]
+    Database(String),
+    #[error("the store is shutting down")]
+    Closed,
+    #[error("no message {0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        StoreError::Database(err.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Which way a message travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+/// Where a message stands. Inbound: received → translated → delivered, or rejected,
+/// duplicate, failed, dead_lettered. Outbound: received → rendered → sent, or failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageState {
+    Received,
+    Translated,
+    Delivered,
+    Rejected,
+    Duplicate,
+    Failed,
+    DeadLettered,
+    Rendered,
+    Sent,
+}
+
+impl MessageState {
+    pub const ALL: [MessageState; 9] = [
+        MessageState::Received,
+        MessageState::Translated,
+        MessageState::Delivered,
+        MessageState::Rejected,
+        MessageState::Duplicate,
+        MessageState::Failed,
+        MessageState::DeadLettered,
+        MessageState::Rendered,
+        MessageState::Sent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Received => "received",
+            MessageState::Translated => "translated",
+            MessageState::Delivered => "delivered",
+            MessageState::Rejected => "rejected",
+            MessageState::Duplicate => "duplicate",
+            MessageState::Failed => "failed",
+            MessageState::DeadLettered => "dead_lettered",
+            MessageState::Rendered => "rendered",
+            MessageState::Sent => "sent",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MessageState> {
+        MessageState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl fmt::Display for MessageState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A body as a source received it.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub direction: Direction,
+    /// `http`, `as2`, `sftp`, `webhook`, `api`.
+    pub transport: String,
+    pub raw: Vec<u8>,
+    pub correlation_id: String,
+    /// The partner, when the source already knows it (a webhook path, an AS2-From, an
+    /// outbound request).
+    pub partner: Option<String>,
+    /// What the raw bytes are: `edi` or `json` (canonical JSON).
+    pub content: Content,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Content {
+    Edi,
+    Json,
+}
+
+impl Content {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Content::Edi => "edi",
+            Content::Json => "json",
+        }
+    }
+}
+
+/// What `accept` committed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Accepted {
+    pub message_id: String,
+    pub correlation_id: String,
+}
+
+/// A message to process, as stored.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub id: String,
+    pub direction: Direction,
+    pub transport: String,
+    pub raw: Vec<u8>,
+    pub correlation_id: String,
+    pub partner: Option<String>,
+    pub content: Content,
+    pub replays: i64,
+}
+
+/// One canonical document to deliver.
+#[derive(Clone, Debug)]
+pub struct NewDocument {
+    pub document_type: String,
+    /// PO number or shipment id.
+    pub reference: Option<String>,
+    pub transaction_control_number: Option<String>,
+    pub canonical: String,
+    pub duplicate: bool,
+}
+
+/// An acknowledgment to send to a partner.
+#[derive(Clone, Debug)]
+pub struct NewAcknowledgment {
+    pub to: String,
+    pub kind: String,
+    pub result: String,
+    pub payload: Vec<u8>,
+}
+
+/// An interchange seen, for duplicate detection.
+#[derive(Clone, Debug)]
+pub struct SeenInterchange {
+    pub partner: String,
+    pub sender: String,
+    pub control_number: String,
+}
+
+/// What processing made of a message, written in one transaction.
+#[derive(Clone, Debug)]
+pub struct Processed {
+    pub id: String,
+    pub state: MessageState,
+    pub partner: Option<String>,
+    pub standard: Option<String>,
+    pub document_type: Option<String>,
+    pub interchange_control_number: Option<String>,
+    pub sender: Option<String>,
+    pub receiver: Option<String>,
+    /// Located errors, in words.
+    pub errors: Vec<String>,
+    pub documents: Vec<NewDocument>,
+    pub acknowledgments: Vec<NewAcknowledgment>,
+    pub seen: Vec<SeenInterchange>,
+    /// Outbound: the rendered EDI.
+    pub rendered: Option<Vec<u8>>,
+    pub detail: String,
+}
+
+/// A document due for delivery.
+#[derive(Clone, Debug)]
+pub struct DueDocument {
+    pub id: String,
+    pub message_id: String,
+    pub partner: Option<String>,
+    pub canonical: String,
+    pub correlation_id: String,
+    pub attempts: i64,
+}
+
+/// How one delivery attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Delivered,
+    /// Try again at this time.
+    Retry {
+        at: Millis,
+    },
+    DeadLettered,
+}
+
+impl AttemptOutcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::Retry { .. } => "retry",
+            AttemptOutcome::DeadLettered => "dead_letter",
+        }
+    }
+}
+
+/// One delivery attempt, recorded with its outcome.
+#[derive(Clone, Debug)]
+pub struct Attempt {
+    pub document_id: String,
+    pub started_at: Millis,
+    pub duration_ms: i64,
+    /// The ERP's HTTP status, if it answered.
+    pub status: Option<u16>,
+    pub outcome: AttemptOutcome,
+    /// The error or the response body (truncated).
+    pub detail: String,
+    /// Where it went (an URL, or `outbox:PATH`).
+    pub target: String,
+}
+
+/// Search filters of `GET /v1/messages`.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub partner: Option<String>,
+    pub state: Option<MessageState>,
+    pub document_type: Option<String>,
+    pub reference: Option<String>,
+    pub limit: usize,
+    /// Messages received before this id (ids sort by time): the next page.
+    pub before: Option<String>,
+}
+
+/// One line of a search.
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageSummary {
+    pub id: String,
+    pub direction: Direction,
+    pub transport: String,
+    pub state: MessageState,
+    pub partner: Option<String>,
+    pub standard: Option<String>,
+    #[serde(rename = "type")]
+    pub document_type: Option<String>,
+    pub interchange_control_number: Option<String>,
+    pub correlation_id: String,
+    pub received_at: Millis,
+    pub updated_at: Millis,
+    pub documents: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryEntry {
+    pub at: Millis,
+    pub state: String,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AttemptEntry {
+    pub document_id: String,
+    pub at: Millis,
+    pub duration_ms: i64,
+    pub status: Option<u16>,
+    pub outcome: String,
+    pub detail: String,
+    pub target: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DocumentEntry {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub document_type: String,
+    pub reference: Option<String>,
+    pub transaction_control_number: Option<String>,
+    pub state: String,
+    pub attempts: i64,
+    pub duplicate: bool,
+    /// The canonical JSON, as delivered.
+    pub canonical: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AcknowledgmentEntry {
+    pub id: String,
+    pub to: String,
+    pub kind: String,
+    pub result: String,
+    pub state: String,
+    pub payload: String,
+}
+
+/// Everything about one message.
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageDetail {
+    #[serde(flatten)]
+    pub summary: MessageSummary,
+    pub sha256: String,
+    pub size: i64,
+    /// The raw body as text (lossy for binary junk); `null` once purged.
+    pub raw: Option<String>,
+    pub raw_purged: bool,
+    pub errors: Vec<String>,
+    pub documents: Vec<DocumentEntry>,
+    pub history: Vec<HistoryEntry>,
+    pub attempts: Vec<AttemptEntry>,
+    pub acknowledgments: Vec<AcknowledgmentEntry>,
+    /// Outbound: the EDI rendered for the partner.
+    pub rendered: Option<String>,
+}
+
+/// What a replay did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Replayed {
+    pub message_id: String,
+    /// `reprocess` (from the raw bytes) or `redeliver` (the documents not yet delivered).
+    pub action: &'static str,
+    pub documents: i64,
+}
+
+/// The store's operations. Every method may block on I/O: async callers run them on the
+/// blocking pool, except `accept`, whose commit they await.
+pub trait Store: Send + Sync + 'static {
+    /// Stores a received body durably; the receiver resolves once it is committed.
+    fn accept(&self, message: NewMessage) -> tokio::sync::oneshot::Receiver<Result<Accepted>>;
+    /// Messages waiting to be processed, oldest first.
+    fn received(&self, limit: usize) -> Result<Vec<String>>;
+    fn pending(&self, id: &str) -> Result<Option<Pending>>;
+    /// The message that first carried this interchange, if seen since `since`.
+    fn seen(&self, interchange: &SeenInterchange, since: Millis, excluding: &str) -> Result<Option<String>>;
+    /// Control numbers for something we send to `partner`.
+    fn reserve(&self, partner: &str, interchanges: u64, groups: u64, sets: u64) -> Result<Reservation>;
+    fn complete(&self, processed: Processed) -> Result<()>;
+    /// Documents due for delivery at `now`, oldest first.
+    fn due(&self, now: Millis, limit: usize) -> Result<Vec<DueDocument>>;
+    fn record_attempt(&self, attempt: Attempt) -> Result<()>;
+    fn replay(&self, id: &str) -> Result<Replayed>;
+    fn search(&self, filter: &Filter) -> Result<Vec<MessageSummary>>;
+    fn message(&self, id: &str) -> Result<Option<MessageDetail>>;
+    /// Messages per state, and documents waiting for delivery (`pending_delivery`).
+    fn queue_depth(&self) -> Result<Vec<(String, i64)>>;
+    /// Dead-lettered documents per partner.
+    fn dead_letters(&self) -> Result<Vec<(String, i64)>>;
+    /// Drops the raw bytes of finished messages received before `before`; how many.
+    fn purge(&self, before: Millis) -> Result<usize>;
+    /// Whether the store answers.
+    fn ping(&self) -> Result<()>;
+}

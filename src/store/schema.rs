@@ -1,0 +1,135 @@
+//! Schema migrations: numbered, applied in order, each once, each in its own transaction.
+//! Add a migration at the end; never edit one that has shipped.
+
+use rusqlite::Connection;
+
+use super::{now_millis, Result};
+
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    r#"
+    CREATE TABLE messages (
+        id TEXT PRIMARY KEY,                -- UUIDv7: sorts by time
+        direction TEXT NOT NULL,            -- inbound | outbound
+        transport TEXT NOT NULL,            -- http | as2 | sftp | webhook | api
+        content TEXT NOT NULL,              -- edi | json
+        received_at INTEGER NOT NULL,       -- Unix milliseconds
+        updated_at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        partner TEXT,
+        standard TEXT,
+        document_type TEXT,
+        interchange_control_number TEXT,
+        sender TEXT,
+        receiver TEXT,
+        correlation_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        raw BLOB,                           -- NULL once purged
+        raw_purged_at INTEGER,
+        errors TEXT NOT NULL DEFAULT '[]',  -- JSON array of located errors
+        rendered BLOB,                      -- outbound: the EDI for the partner
+        replays INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX messages_by_state ON messages (state, id);
+    CREATE INDEX messages_by_partner ON messages (partner, id);
+    CREATE INDEX messages_by_interchange ON messages (interchange_control_number);
+
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,                -- also the Idempotency-Key
+        message_id TEXT NOT NULL REFERENCES messages (id),
+        seq INTEGER NOT NULL,
+        document_type TEXT NOT NULL,
+        reference TEXT,
+        transaction_control_number TEXT,
+        canonical TEXT NOT NULL,
+        duplicate INTEGER NOT NULL DEFAULT 0,
+        state TEXT NOT NULL,                -- pending | delivered | dead_lettered
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        delivered_at INTEGER,
+        UNIQUE (message_id, seq)
+    );
+    CREATE INDEX documents_due ON documents (state, next_attempt_at);
+    CREATE INDEX documents_by_reference ON documents (reference);
+    CREATE INDEX documents_by_control_number ON documents (transaction_control_number);
+
+    CREATE TABLE history (
+        message_id TEXT NOT NULL REFERENCES messages (id),
+        document_id TEXT,
+        at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX history_by_message ON history (message_id, at);
+
+    CREATE TABLE attempts (
+        document_id TEXT NOT NULL REFERENCES documents (id),
+        at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        status INTEGER,
+        outcome TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        target TEXT NOT NULL
+    );
+    CREATE INDEX attempts_by_document ON attempts (document_id, at);
+
+    CREATE TABLE dead_letters (
+        document_id TEXT PRIMARY KEY REFERENCES documents (id),
+        partner TEXT,
+        at INTEGER NOT NULL,
+        status INTEGER,
+        response TEXT NOT NULL
+    );
+
+    CREATE TABLE acknowledgments (
+        id TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL REFERENCES messages (id),
+        recipient TEXT NOT NULL,            -- partner id, or QUALIFIER:ID of an unknown sender
+        kind TEXT NOT NULL,                 -- 997 | 999 | TA1 | CONTRL
+        result TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        state TEXT NOT NULL,                -- pending | sent
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER
+    );
+    CREATE INDEX acknowledgments_by_state ON acknowledgments (state, created_at);
+
+    CREATE TABLE control_numbers (
+        partner TEXT PRIMARY KEY,
+        interchange INTEGER NOT NULL,
+        functional_group INTEGER NOT NULL,
+        transaction_set INTEGER NOT NULL
+    );
+
+    CREATE TABLE seen_interchanges (
+        partner TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        control_number TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (partner, sender, control_number)
+    );
+    "#,
+)];
+
+/// Brings the database up to the latest schema.
+pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )?;
+    let current: i64 =
+        conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |row| row.get(0))?;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", (version, now_millis()))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The latest schema version this build knows.
+pub(super) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
+}

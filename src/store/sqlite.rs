@@ -1,0 +1,911 @@
+//! The SQLite store: one file, WAL, `synchronous = FULL` (a commit is on disk when it
+//! returns), and group commit: every write goes to one writer thread, which runs whatever has
+//! queued up in a single transaction (each write in its own savepoint, so one failure does not
+//! undo the others) and answers each writer once the transaction is committed. One fsync then
+//! covers many requests. Reads use a small pool of their own connections.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+
+use super::*;
+use crate::control_numbers::{nth, Counters, CONTROL_NUMBER_MAX};
+
+/// Most writes one transaction takes.
+const GROUP_MAX: usize = 512;
+
+type Completion = Box<dyn FnOnce(Result<()>) + Send>;
+
+enum Outcome {
+    /// The write succeeded; tell the writer how the commit went.
+    Done(Completion),
+    /// The write failed and is rolled back; its error is already in the completion.
+    Failed(Completion),
+}
+
+type Op = Box<dyn FnOnce(&Connection) -> Outcome + Send>;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Option<Sender<Op>>>,
+    writer_thread: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+    }
+}
+
+fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    if !read_only {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    // FULL: a commit has reached the disk when it returns (the WAL is synced on every commit).
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut conn = open_connection(path, false)?;
+        schema::migrate(&mut conn)?;
+        let version: i64 = conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))?;
+        if version > schema::latest() {
+            return Err(StoreError::Database(format!(
+                "{} has schema version {version}, newer than this build's {}; use a newer crossdock",
+                path.display(),
+                schema::latest()
+            )));
+        }
+        let (tx, rx) = mpsc::channel::<Op>();
+        let thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Database(format!("cannot start the store writer: {e}")))?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(Some(thread)),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Finishes the queued writes and stops the writer.
+    pub fn close(&self) {
+        if let Ok(mut writer) = self.writer.lock() {
+            writer.take();
+        }
+        if let Some(thread) = self.writer_thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+    }
+
+    /// Queues a write; the receiver resolves after its transaction commits.
+    fn submit<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> oneshot::Receiver<Result<T>> {
+        let (tx, rx) = oneshot::channel();
+        let op: Op = Box::new(move |conn: &Connection| match write(conn) {
+            Ok(value) => Outcome::Done(Box::new(move |committed: Result<()>| {
+                let _ = tx.send(committed.map(|()| value));
+            })),
+            Err(err) => Outcome::Failed(Box::new(move |_| {
+                let _ = tx.send(Err(err));
+            })),
+        });
+        let sender = self.writer.lock().ok().and_then(|w| w.clone());
+        if let Some(sender) = sender {
+            // If the writer is gone the op is dropped with its sender, and the receiver
+            // reports the store closed.
+            let _ = sender.send(op);
+        }
+        rx
+    }
+
+    /// A write, waited for (blocking).
+    fn write<T: Send + 'static>(&self, write: impl FnOnce(&Connection) -> Result<T> + Send + 'static) -> Result<T> {
+        self.submit(write).blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// A read on a pooled connection.
+    fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().ok().and_then(|mut r| r.pop());
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.path, true)?,
+        };
+        let result = read(&conn);
+        if let Ok(mut readers) = self.readers.lock() {
+            if readers.len() < 8 {
+                readers.push(conn);
+            }
+        }
+        result
+    }
+
+    /// Takes over the counters `crossdock render` and `ack` kept in `control-numbers.json`:
+    /// for each partner, the higher of the file's and the store's, so no number repeats.
+    pub fn import_counters(&self, counters: BTreeMap<String, Counters>) -> Result<usize> {
+        self.write(move |conn| {
+            let mut n = 0;
+            for (partner, c) in counters {
+                n += conn.execute(
+                    "INSERT INTO control_numbers (partner, interchange, functional_group, transaction_set)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (partner) DO UPDATE SET
+                       interchange = MAX(interchange, excluded.interchange),
+                       functional_group = MAX(functional_group, excluded.functional_group),
+                       transaction_set = MAX(transaction_set, excluded.transaction_set)",
+                    params![partner, c.interchange as i64, c.group as i64, c.transaction_set as i64],
+                )?;
+            }
+            Ok(n)
+        })
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(conn: Connection, ops: Receiver<Op>) {
+    while let Ok(first) = ops.recv() {
+        let mut batch = vec![first];
+        while batch.len() < GROUP_MAX {
+            match ops.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let err = StoreError::from(err);
+            for op in batch {
+                // Without a transaction nothing can run: fail each write without running it.
+                drop(op);
+                tracing::error!(error = %err, "store: cannot begin a transaction");
+            }
+            continue;
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        for op in batch {
+            let savepoint = conn.execute_batch("SAVEPOINT op");
+            match (savepoint, op(&conn)) {
+                (Ok(()), Outcome::Done(done)) => {
+                    let _ = conn.execute_batch("RELEASE op");
+                    completions.push((true, done));
+                }
+                (_, Outcome::Done(done)) => completions.push((true, done)),
+                (_, Outcome::Failed(failed)) => {
+                    let _ = conn.execute_batch("ROLLBACK TO op; RELEASE op");
+                    completions.push((false, failed));
+                }
+            }
+        }
+        let committed = conn.execute_batch("COMMIT").map_err(StoreError::from);
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for (_, completion) in completions {
+            completion(committed.clone());
+        }
+    }
+}
+
+fn history(conn: &Connection, message: &str, document: Option<&str>, state: &str, detail: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO history (message_id, document_id, at, state, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![message, document, now_millis(), state, detail],
+    )?;
+    Ok(())
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A message's state from its documents, once processing has produced them.
+fn derive_state(conn: &Connection, message: &str) -> Result<MessageState> {
+    let (total, delivered, dead): (i64, i64, i64) = conn.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(state = 'delivered'), 0), COALESCE(SUM(state = 'dead_lettered'), 0)
+         FROM documents WHERE message_id = ?1",
+        [message],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    Ok(if dead > 0 {
+        MessageState::DeadLettered
+    } else if total > 0 && delivered == total {
+        MessageState::Delivered
+    } else {
+        MessageState::Translated
+    })
+}
+
+fn set_state(conn: &Connection, message: &str, state: MessageState, detail: &str) -> Result<()> {
+    let previous: String = conn.query_row("SELECT state FROM messages WHERE id = ?1", [message], |r| r.get(0))?;
+    if previous != state.as_str() {
+        conn.execute(
+            "UPDATE messages SET state = ?2, updated_at = ?3 WHERE id = ?1",
+            params![message, state.as_str(), now_millis()],
+        )?;
+        history(conn, message, None, state.as_str(), detail)?;
+    }
+    Ok(())
+}
+
+fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<MessageSummary> {
+    let direction: String = row.get("direction")?;
+    let state: String = row.get("state")?;
+    Ok(MessageSummary {
+        id: row.get("id")?,
+        direction: if direction == "outbound" { Direction::Outbound } else { Direction::Inbound },
+        transport: row.get("transport")?,
+        state: MessageState::parse(&state).unwrap_or(MessageState::Failed),
+        partner: row.get("partner")?,
+        standard: row.get("standard")?,
+        document_type: row.get("document_type")?,
+        interchange_control_number: row.get("interchange_control_number")?,
+        correlation_id: row.get("correlation_id")?,
+        received_at: row.get("received_at")?,
+        updated_at: row.get("updated_at")?,
+        documents: row.get("documents")?,
+    })
+}
+
+const SUMMARY_COLUMNS: &str = "m.id, m.direction, m.transport, m.state, m.partner, m.standard, m.document_type,
+    m.interchange_control_number, m.correlation_id, m.received_at, m.updated_at,
+    (SELECT COUNT(*) FROM documents d WHERE d.message_id = m.id) AS documents";
+
+impl Store for SqliteStore {
+    fn accept(&self, message: NewMessage) -> oneshot::Receiver<Result<Accepted>> {
+        let sha256 = hex::encode(Sha256::digest(&message.raw));
+        let id = new_id();
+        self.submit(move |conn| {
+            let now = now_millis();
+            conn.execute(
+                "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
+                     correlation_id, sha256, size, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    id,
+                    message.direction.as_str(),
+                    message.transport,
+                    message.content.as_str(),
+                    now,
+                    message.partner,
+                    message.correlation_id,
+                    sha256,
+                    message.raw.len() as i64,
+                    message.raw,
+                ],
+            )?;
+            history(conn, &id, None, "received", &format!("{} bytes over {}", message.raw.len(), message.transport))?;
+            Ok(Accepted { message_id: id, correlation_id: message.correlation_id })
+        })
+    }
+
+    fn received(&self, limit: usize) -> Result<Vec<String>> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT id FROM messages WHERE state = 'received' ORDER BY id LIMIT ?1")?;
+            let ids = stmt.query_map([limit as i64], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(ids)
+        })
+    }
+
+    fn pending(&self, id: &str) -> Result<Option<Pending>> {
+        self.read(|conn| {
+            let row = conn
+                .query_row(
+                    "SELECT id, direction, transport, raw, correlation_id, partner, content, replays
+                     FROM messages WHERE id = ?1 AND state = 'received'",
+                    [id],
+                    |r| {
+                        let direction: String = r.get(1)?;
+                        let content: String = r.get(6)?;
+                        Ok(Pending {
+                            id: r.get(0)?,
+                            direction: if direction == "outbound" { Direction::Outbound } else { Direction::Inbound },
+                            transport: r.get(2)?,
+                            raw: r.get::<_, Option<Vec<u8>>>(3)?.unwrap_or_default(),
+                            correlation_id: r.get(4)?,
+                            partner: r.get(5)?,
+                            content: if content == "json" { Content::Json } else { Content::Edi },
+                            replays: r.get(7)?,
+                        })
+                    },
+                )
+                .optional()?;
+            Ok(row)
+        })
+    }
+
+    fn seen(&self, interchange: &SeenInterchange, since: Millis, excluding: &str) -> Result<Option<String>> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT message_id FROM seen_interchanges
+                     WHERE partner = ?1 AND sender = ?2 AND control_number = ?3 AND seen_at >= ?4 AND message_id != ?5",
+                    params![interchange.partner, interchange.sender, interchange.control_number, since, excluding],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+    }
+
+    fn reserve(&self, partner: &str, interchanges: u64, groups: u64, sets: u64) -> Result<Reservation> {
+        let partner = partner.to_owned();
+        self.write(move |conn| {
+            let last: Option<(i64, i64, i64)> = conn
+                .query_row(
+                    "SELECT interchange, functional_group, transaction_set FROM control_numbers WHERE partner = ?1",
+                    [&partner],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let (i, g, s) = last.unwrap_or((0, 0, 0));
+            // Skip back to 1 rather than wrap in the middle of a run.
+            let run = |last: i64, count: u64| -> (u64, u64) {
+                let last = last.max(0) as u64;
+                if count == 0 {
+                    return (nth(last, 1), last);
+                }
+                let first = if last + count > CONTROL_NUMBER_MAX { 1 } else { last + 1 };
+                (first, first + count - 1)
+            };
+            let (interchange, last_interchange) = run(i, interchanges);
+            let (group, last_group) = run(g, groups);
+            let (transaction_set, last_set) = run(s, sets);
+            conn.execute(
+                "INSERT INTO control_numbers (partner, interchange, functional_group, transaction_set)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (partner) DO UPDATE SET interchange = ?2, functional_group = ?3, transaction_set = ?4",
+                params![partner, last_interchange as i64, last_group as i64, last_set as i64],
+            )?;
+            Ok(Reservation { interchange, group, transaction_set })
+        })
+    }
+
+    fn complete(&self, processed: Processed) -> Result<()> {
+        self.write(move |conn| {
+            let id = processed.id.as_str();
+            let existing: Option<String> =
+                conn.query_row("SELECT state FROM messages WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+            match existing.as_deref() {
+                None => return Err(StoreError::NotFound(id.to_owned())),
+                Some("received") => {}
+                Some(other) => {
+                    return Err(StoreError::Conflict(format!("message {id} was already processed (it is {other})")))
+                }
+            }
+            conn.execute(
+                "UPDATE messages SET partner = COALESCE(?2, partner), standard = ?3, document_type = ?4,
+                     interchange_control_number = ?5, sender = ?6, receiver = ?7, errors = ?8, rendered = ?9,
+                     updated_at = ?10
+                 WHERE id = ?1",
+                params![
+                    id,
+                    processed.partner,
+                    processed.standard,
+                    processed.document_type,
+                    processed.interchange_control_number,
+                    processed.sender,
+                    processed.receiver,
+                    serde_json::to_string(&processed.errors).unwrap_or_else(|_| "[]".into()),
+                    processed.rendered,
+                    now_millis(),
+                ],
+            )?;
+            let now = now_millis();
+            for (seq, document) in processed.documents.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO documents (id, message_id, seq, document_type, reference, transaction_control_number,
+                         canonical, duplicate, state, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9)",
+                    params![
+                        new_id(),
+                        id,
+                        seq as i64,
+                        document.document_type,
+                        document.reference,
+                        document.transaction_control_number,
+                        document.canonical,
+                        document.duplicate,
+                        now,
+                    ],
+                )?;
+            }
+            for ack in &processed.acknowledgments {
+                conn.execute(
+                    "INSERT INTO acknowledgments (id, message_id, recipient, kind, result, payload, state, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+                    params![new_id(), id, ack.to, ack.kind, ack.result, ack.payload, now],
+                )?;
+            }
+            for seen in &processed.seen {
+                conn.execute(
+                    "INSERT INTO seen_interchanges (partner, sender, control_number, message_id, seen_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (partner, sender, control_number) DO UPDATE SET message_id = ?4, seen_at = ?5",
+                    params![seen.partner, seen.sender, seen.control_number, id, now],
+                )?;
+            }
+            let state = if processed.state == MessageState::Translated && processed.documents.is_empty() {
+                // Nothing to deliver (only acknowledgments, say): done.
+                MessageState::Delivered
+            } else {
+                processed.state
+            };
+            set_state(conn, id, state, &processed.detail)
+        })
+    }
+
+    fn due(&self, now: Millis, limit: usize) -> Result<Vec<DueDocument>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT d.id, d.message_id, m.partner, d.canonical, m.correlation_id, d.attempts
+                 FROM documents d JOIN messages m ON m.id = d.message_id
+                 WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+                 ORDER BY d.next_attempt_at, d.id LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![now, limit as i64], |r| {
+                    Ok(DueDocument {
+                        id: r.get(0)?,
+                        message_id: r.get(1)?,
+                        partner: r.get(2)?,
+                        canonical: r.get(3)?,
+                        correlation_id: r.get(4)?,
+                        attempts: r.get(5)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn record_attempt(&self, attempt: Attempt) -> Result<()> {
+        self.write(move |conn| {
+            let (message, partner, state): (String, Option<String>, String) = conn.query_row(
+                "SELECT d.message_id, m.partner, d.state FROM documents d JOIN messages m ON m.id = d.message_id
+                 WHERE d.id = ?1",
+                [&attempt.document_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            conn.execute(
+                "INSERT INTO attempts (document_id, at, duration_ms, status, outcome, detail, target)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    attempt.document_id,
+                    attempt.started_at,
+                    attempt.duration_ms,
+                    attempt.status,
+                    attempt.outcome.as_str(),
+                    attempt.detail,
+                    attempt.target,
+                ],
+            )?;
+            if state != "pending" {
+                // Replayed or delivered meanwhile: the attempt is history, the state stands.
+                return Ok(());
+            }
+            let now = now_millis();
+            match &attempt.outcome {
+                AttemptOutcome::Delivered => {
+                    conn.execute(
+                        "UPDATE documents SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2,
+                             next_attempt_at = NULL WHERE id = ?1",
+                        params![attempt.document_id, now],
+                    )?;
+                    history(conn, &message, Some(&attempt.document_id), "delivered", &attempt.target)?;
+                }
+                AttemptOutcome::Retry { at } => {
+                    conn.execute(
+                        "UPDATE documents SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
+                        params![attempt.document_id, at],
+                    )?;
+                }
+                AttemptOutcome::DeadLettered => {
+                    conn.execute(
+                        "UPDATE documents SET state = 'dead_lettered', attempts = attempts + 1, next_attempt_at = NULL
+                         WHERE id = ?1",
+                        params![attempt.document_id],
+                    )?;
+                    conn.execute(
+                        "INSERT INTO dead_letters (document_id, partner, at, status, response) VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (document_id) DO UPDATE SET at = ?3, status = ?4, response = ?5",
+                        params![attempt.document_id, partner, now, attempt.status, attempt.detail],
+                    )?;
+                    history(conn, &message, Some(&attempt.document_id), "dead_lettered", &attempt.detail)?;
+                }
+            }
+            let derived = derive_state(conn, &message)?;
+            set_state(conn, &message, derived, "all documents settled")
+        })
+    }
+
+    fn replay(&self, id: &str) -> Result<Replayed> {
+        let id = id.to_owned();
+        self.write(move |conn| {
+            let row: Option<(String, bool)> = conn
+                .query_row("SELECT state, raw IS NOT NULL FROM messages WHERE id = ?1", [&id], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let Some((state, has_raw)) = row else { return Err(StoreError::NotFound(id)) };
+            let documents: i64 =
+                conn.query_row("SELECT COUNT(*) FROM documents WHERE message_id = ?1", [&id], |r| r.get(0))?;
+            let now = now_millis();
+            if documents == 0 && matches!(state.as_str(), "rejected" | "failed" | "duplicate") {
+                if !has_raw {
+                    return Err(StoreError::Conflict(format!(
+                        "message {id} cannot be processed again: its raw bytes were purged (retention)"
+                    )));
+                }
+                conn.execute(
+                    "UPDATE messages SET state = 'received', replays = replays + 1, errors = '[]', updated_at = ?2
+                     WHERE id = ?1",
+                    params![id, now],
+                )?;
+                history(conn, &id, None, "received", "replayed: processing again from the raw bytes")?;
+                return Ok(Replayed { message_id: id, action: "reprocess", documents: 0 });
+            }
+            let requeued = conn.execute(
+                "UPDATE documents SET state = 'pending', attempts = 0, next_attempt_at = ?2
+                 WHERE message_id = ?1 AND state IN ('dead_lettered', 'pending')",
+                params![id, now],
+            )?;
+            if requeued == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "message {id} is {state}: there is nothing to replay (only failed, rejected, duplicate or \
+                     dead-lettered messages are)"
+                )));
+            }
+            conn.execute(
+                "DELETE FROM dead_letters WHERE document_id IN (SELECT id FROM documents WHERE message_id = ?1)",
+                [&id],
+            )?;
+            history(conn, &id, None, "replayed", &format!("{requeued} document(s) queued for delivery again"))?;
+            set_state(conn, &id, MessageState::Translated, "replayed")?;
+            Ok(Replayed { message_id: id, action: "redeliver", documents: requeued as i64 })
+        })
+    }
+
+    fn search(&self, filter: &Filter) -> Result<Vec<MessageSummary>> {
+        self.read(|conn| {
+            let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM messages m WHERE 1 = 1");
+            let mut args: Vec<rusqlite::types::Value> = Vec::new();
+            // `$` in a clause stands for its one argument, however often it appears.
+            let mut arg = |sql: &mut String, clause: &str, value: String| {
+                args.push(value.into());
+                sql.push_str(&clause.replace('$', &format!("?{}", args.len())));
+            };
+            if let Some(partner) = &filter.partner {
+                arg(&mut sql, " AND m.partner = $", partner.clone());
+            }
+            if let Some(state) = filter.state {
+                arg(&mut sql, " AND m.state = $", state.as_str().to_owned());
+            }
+            if let Some(kind) = &filter.document_type {
+                arg(
+                    &mut sql,
+                    " AND (m.document_type = $ OR EXISTS (SELECT 1 FROM documents d WHERE d.message_id = m.id AND d.document_type = $))",
+                    kind.clone(),
+                );
+            }
+            if let Some(reference) = &filter.reference {
+                arg(
+                    &mut sql,
+                    " AND (m.interchange_control_number = $ OR m.correlation_id = $ OR EXISTS (SELECT 1 FROM documents d WHERE d.message_id = m.id AND (d.reference = $ OR d.transaction_control_number = $)))",
+                    reference.clone(),
+                );
+            }
+            if let Some(before) = &filter.before {
+                arg(&mut sql, " AND m.id < $", before.clone());
+            }
+            sql.push_str(&format!(" ORDER BY m.id DESC LIMIT {}", filter.limit.clamp(1, 1000)));
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(args), summary)?.collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn message(&self, id: &str) -> Result<Option<MessageDetail>> {
+        self.read(|conn| {
+            let row = conn
+                .query_row(
+                    &format!(
+                        "SELECT {SUMMARY_COLUMNS}, m.sha256, m.size, m.raw, m.raw_purged_at, m.errors, m.rendered
+                         FROM messages m WHERE m.id = ?1"
+                    ),
+                    [id],
+                    |r| {
+                        Ok((
+                            summary(r)?,
+                            r.get::<_, String>("sha256")?,
+                            r.get::<_, i64>("size")?,
+                            r.get::<_, Option<Vec<u8>>>("raw")?,
+                            r.get::<_, Option<i64>>("raw_purged_at")?,
+                            r.get::<_, String>("errors")?,
+                            r.get::<_, Option<Vec<u8>>>("rendered")?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((summary, sha256, size, raw, purged, errors, rendered)) = row else { return Ok(None) };
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, document_type, reference, transaction_control_number, state, attempts, duplicate, canonical
+                 FROM documents WHERE message_id = ?1 ORDER BY seq",
+            )?;
+            let documents = stmt
+                .query_map([id], |r| {
+                    let canonical: String = r.get(7)?;
+                    Ok(DocumentEntry {
+                        id: r.get(0)?,
+                        document_type: r.get(1)?,
+                        reference: r.get(2)?,
+                        transaction_control_number: r.get(3)?,
+                        state: r.get(4)?,
+                        attempts: r.get(5)?,
+                        duplicate: r.get(6)?,
+                        canonical: serde_json::from_str(&canonical).unwrap_or(serde_json::Value::String(canonical)),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt = conn
+                .prepare_cached("SELECT at, state, detail, document_id FROM history WHERE message_id = ?1 ORDER BY rowid")?;
+            let history = stmt
+                .query_map([id], |r| {
+                    Ok(HistoryEntry { at: r.get(0)?, state: r.get(1)?, detail: r.get(2)?, document_id: r.get(3)? })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT a.document_id, a.at, a.duration_ms, a.status, a.outcome, a.detail, a.target
+                 FROM attempts a JOIN documents d ON d.id = a.document_id WHERE d.message_id = ?1 ORDER BY a.rowid",
+            )?;
+            let attempts = stmt
+                .query_map([id], |r| {
+                    Ok(AttemptEntry {
+                        document_id: r.get(0)?,
+                        at: r.get(1)?,
+                        duration_ms: r.get(2)?,
+                        status: r.get(3)?,
+                        outcome: r.get(4)?,
+                        detail: r.get(5)?,
+                        target: r.get(6)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, recipient, kind, result, state, payload FROM acknowledgments WHERE message_id = ?1 ORDER BY created_at",
+            )?;
+            let acknowledgments = stmt
+                .query_map([id], |r| {
+                    let payload: Vec<u8> = r.get(5)?;
+                    Ok(AcknowledgmentEntry {
+                        id: r.get(0)?,
+                        to: r.get(1)?,
+                        kind: r.get(2)?,
+                        result: r.get(3)?,
+                        state: r.get(4)?,
+                        payload: String::from_utf8_lossy(&payload).into_owned(),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(MessageDetail {
+                summary,
+                sha256,
+                size,
+                raw: raw.map(|r| String::from_utf8_lossy(&r).into_owned()),
+                raw_purged: purged.is_some(),
+                errors: serde_json::from_str(&errors).unwrap_or_default(),
+                documents,
+                history,
+                attempts,
+                acknowledgments,
+                rendered: rendered.map(|r| String::from_utf8_lossy(&r).into_owned()),
+            }))
+        })
+    }
+
+    fn queue_depth(&self) -> Result<Vec<(String, i64)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM messages GROUP BY state")?;
+            let mut rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
+            let pending: i64 =
+                conn.query_row("SELECT COUNT(*) FROM documents WHERE state = 'pending'", [], |r| r.get(0))?;
+            rows.push(("pending_delivery".into(), pending));
+            Ok(rows)
+        })
+    }
+
+    fn dead_letters(&self) -> Result<Vec<(String, i64)>> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT COALESCE(partner, 'unknown'), COUNT(*) FROM dead_letters GROUP BY 1")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn purge(&self, before: Millis) -> Result<usize> {
+        self.write(move |conn| {
+            Ok(conn.execute(
+                "UPDATE messages SET raw = NULL, raw_purged_at = ?2
+                 WHERE raw IS NOT NULL AND received_at < ?1
+                   AND state IN ('delivered', 'rejected', 'duplicate', 'dead_lettered', 'sent')",
+                params![before, now_millis()],
+            )?)
+        })
+    }
+
+    fn ping(&self) -> Result<()> {
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(raw: &str) -> NewMessage {
+        NewMessage {
+            direction: Direction::Inbound,
+            transport: "http".into(),
+            raw: raw.as_bytes().to_vec(),
+            correlation_id: "c-1".into(),
+            partner: None,
+            content: Content::Edi,
+        }
+    }
+
+    fn processed(id: &str, documents: usize) -> Processed {
+        Processed {
+            id: id.to_owned(),
+            state: MessageState::Translated,
+            partner: Some("acme".into()),
+            standard: Some("x12".into()),
+            document_type: Some("850".into()),
+            interchange_control_number: Some("000000001".into()),
+            sender: Some("ZZ:ACME".into()),
+            receiver: Some("ZZ:US".into()),
+            errors: Vec::new(),
+            documents: (0..documents)
+                .map(|i| NewDocument {
+                    document_type: "850".into(),
+                    reference: Some(format!("PO-{i}")),
+                    transaction_control_number: Some(format!("{i:04}")),
+                    canonical: "{\"type\":\"purchase_order\"}".into(),
+                    duplicate: false,
+                })
+                .collect(),
+            acknowledgments: Vec::new(),
+            seen: Vec::new(),
+            rendered: None,
+            detail: "translated".into(),
+        }
+    }
+
+    #[test]
+    fn a_message_goes_from_received_to_delivered_and_replays_after_a_dead_letter() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db.sqlite")).unwrap();
+        let accepted = store.accept(message("ISA...")).blocking_recv().unwrap().unwrap();
+        assert_eq!(store.received(10).unwrap(), [accepted.message_id.clone()]);
+        let pending = store.pending(&accepted.message_id).unwrap().unwrap();
+        assert_eq!(pending.raw, b"ISA...");
+        store.complete(processed(&accepted.message_id, 2)).unwrap();
+        assert!(store.received(10).unwrap().is_empty());
+        let due = store.due(now_millis() + 1, 10).unwrap();
+        assert_eq!(due.len(), 2);
+        let attempt = |id: &str, outcome| Attempt {
+            document_id: id.to_owned(),
+            started_at: now_millis(),
+            duration_ms: 3,
+            status: Some(400),
+            outcome,
+            detail: "no".into(),
+            target: "http://erp".into(),
+        };
+        store.record_attempt(attempt(&due[0].id, AttemptOutcome::Delivered)).unwrap();
+        store.record_attempt(attempt(&due[1].id, AttemptOutcome::DeadLettered)).unwrap();
+        let detail = store.message(&accepted.message_id).unwrap().unwrap();
+        assert_eq!(detail.summary.state, MessageState::DeadLettered);
+        assert_eq!(store.dead_letters().unwrap(), [("acme".to_owned(), 1)]);
+        let replayed = store.replay(&accepted.message_id).unwrap();
+        assert_eq!((replayed.action, replayed.documents), ("redeliver", 1));
+        let due = store.due(now_millis() + 1, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        store.record_attempt(attempt(&due[0].id, AttemptOutcome::Delivered)).unwrap();
+        let detail = store.message(&accepted.message_id).unwrap().unwrap();
+        assert_eq!(detail.summary.state, MessageState::Delivered);
+        let states: Vec<&str> = detail.history.iter().map(|h| h.state.as_str()).collect();
+        assert_eq!(
+            states,
+            [
+                "received",
+                "translated",
+                "delivered",
+                "dead_lettered",
+                "dead_lettered",
+                "replayed",
+                "translated",
+                "delivered",
+                "delivered"
+            ]
+        );
+        assert!(store.replay(&accepted.message_id).is_err(), "nothing left to replay");
+        let found = store.search(&Filter { reference: Some("PO-1".into()), limit: 10, ..Filter::default() }).unwrap();
+        assert_eq!(found.len(), 1);
+    }
+
+    #[test]
+    fn many_concurrent_writes_commit_in_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(SqliteStore::open(&dir.path().join("db.sqlite")).unwrap());
+        let receivers: Vec<_> = (0..500).map(|i| store.accept(message(&format!("body {i}")))).collect();
+        let ids: Vec<String> = receivers.into_iter().map(|r| r.blocking_recv().unwrap().unwrap().message_id).collect();
+        assert_eq!(store.received(1000).unwrap().len(), 500);
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(sorted, ids, "ids sort by time of acceptance");
+    }
+
+    #[test]
+    fn control_numbers_never_repeat_and_import_takes_the_higher() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db.sqlite")).unwrap();
+        let a = store.reserve("acme", 1, 2, 3).unwrap();
+        assert_eq!((a.interchange, a.group, a.transaction_set), (1, 1, 1));
+        let mut file = BTreeMap::new();
+        file.insert("acme".to_owned(), Counters { interchange: 40, group: 1, transaction_set: 1 });
+        store.import_counters(file).unwrap();
+        let b = store.reserve("acme", 1, 1, 1).unwrap();
+        assert_eq!((b.interchange, b.group, b.transaction_set), (41, 3, 4));
+    }
+
+    #[test]
+    fn a_failed_write_does_not_undo_the_others_in_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db.sqlite")).unwrap();
+        let first = store.accept(message("one"));
+        let failing = store.submit(|conn| {
+            conn.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+            Ok(())
+        });
+        let second = store.accept(message("two"));
+        assert!(first.blocking_recv().unwrap().is_ok());
+        assert!(failing.blocking_recv().unwrap().is_err());
+        assert!(second.blocking_recv().unwrap().is_ok());
+        assert_eq!(store.received(10).unwrap().len(), 2);
+    }
+}
