@@ -10,11 +10,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod ack;
+mod messages;
 mod parse;
 mod partners;
 mod pool;
 mod render;
 mod schema;
+mod serve;
 mod translate;
 
 /// Exit code: every document was good.
@@ -46,6 +48,11 @@ enum Command {
     /// Work with partner profiles.
     #[command(subcommand)]
     Partners(partners::Command),
+    /// Run the gateway.
+    Serve(serve::Args),
+    /// Inspect the store and re-queue messages.
+    #[command(subcommand)]
+    Messages(messages::Command),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -65,6 +72,8 @@ pub fn main() -> ExitCode {
         Command::Ack(args) => ack::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Partners(command) => partners::run(command),
+        Command::Serve(args) => serve::run(args),
+        Command::Messages(command) => messages::run(command),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,275 @@
+//! `crossdock serve`: sources → pipeline → sinks, wired together.
+//!
+//! ```text
+//!  sources (HTTP API, webhooks)   ──accept──►  store  ◄──  pipeline workers (process)
+//!                                                │
+//!                                                └──────►  sinks (ERP delivery, outbox)
+//! ```
+//!
+//! Start: open the store, load the partner profiles, start the workers, the delivery loop and
+//! the background jobs (profile reload, gauges, retention), then listen. Stop (SIGTERM,
+//! SIGINT): stop listening and let requests in flight finish, let each worker finish its
+//! message, give deliveries in flight a moment, close the store.
+
+pub mod partners;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use sha2::{Digest, Sha256};
+use tokio::sync::{watch, Notify};
+
+use crate::config::gateway::{GatewayConfig, Role, StoreUrl};
+use crate::control_numbers::ControlNumberFile;
+use crate::metrics as m;
+use crate::pipeline::{self, Queue};
+use crate::sinks::erp::Delivery;
+use crate::sources::{http, server};
+use crate::store::{now_millis, SqliteStore, Store};
+
+use partners::PartnerSet;
+
+/// A bearer token, kept as its digest.
+pub struct Token {
+    pub name: String,
+    pub digest: [u8; 32],
+    pub roles: Vec<Role>,
+}
+
+/// What the HTTP handlers share.
+pub struct App {
+    pub config: GatewayConfig,
+    pub store: Arc<dyn Store>,
+    pub partners: Arc<PartnerSet>,
+    pub queue: Queue,
+    pub wake_delivery: Arc<Notify>,
+    pub metrics: PrometheusHandle,
+    pub tokens: Vec<Token>,
+}
+
+/// Why the gateway could not start, in words for whoever runs it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(String),
+    #[error("the store: {0}")]
+    Store(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: String, reason: String },
+}
+
+/// Opens the store a configuration names.
+pub fn open_store(config: &GatewayConfig) -> Result<Arc<SqliteStore>, StartError> {
+    match &config.store.url {
+        StoreUrl::Sqlite(path) => SqliteStore::open(path).map(Arc::new).map_err(|e| StartError::Store(e.to_string())),
+        StoreUrl::Postgres(_) => Err(StartError::Store(
+            "PostgreSQL is not supported yet; use sqlite://PATH (the Store trait is where it plugs in)".into(),
+        )),
+    }
+}
+
+/// Runs the gateway until SIGTERM or SIGINT.
+pub fn serve(config: GatewayConfig) -> Result<(), StartError> {
+    // reqwest and tokio-rustls use the process's crypto provider: ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    if config.listens_beyond_loopback() && config.server.api_tokens.is_empty() {
+        return Err(StartError::Config(format!(
+            "refusing to listen on {} with no API token: anyone who can reach it could read and replay messages. \
+             Add [[server.api_tokens]] to the configuration, or listen on 127.0.0.1",
+            config.server.listen
+        )));
+    }
+    let mut tokens = Vec::new();
+    for token in &config.server.api_tokens {
+        let value = token.token.resolve().map_err(|e| StartError::Config(format!("API token {}: {e}", token.name)))?;
+        tokens.push(Token {
+            name: token.name.clone(),
+            digest: Sha256::digest(value.as_bytes()).into(),
+            roles: token.roles.clone(),
+        });
+    }
+    let tls = match &config.server.tls {
+        Some((certificate, key)) => Some(server::tls_config(certificate, key).map_err(StartError::Config)?),
+        None => None,
+    };
+    let metrics = m::install().map_err(StartError::Config)?;
+    let store = open_store(&config)?;
+    take_over_counters(&store, &config.data_dir());
+    let store: Arc<dyn Store> = store;
+    let partners = Arc::new(PartnerSet::load(&config.partners_dir));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("crossdock")
+        .build()
+        .map_err(|e| StartError::Config(format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(run(config, store, partners, metrics, tokens, tls));
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    result
+}
+
+/// Counters that `crossdock render`/`ack` kept under the data directory carry over, so a
+/// partner never sees a control number twice.
+fn take_over_counters(store: &SqliteStore, data_dir: &Path) {
+    let file = ControlNumberFile::new(data_dir);
+    match file.read() {
+        Ok(counters) if !counters.is_empty() => match store.import_counters(counters) {
+            Ok(n) => tracing::info!(partners = n, "control numbers taken over from control-numbers.json"),
+            Err(err) => tracing::warn!(error = %err, "cannot take over control-numbers.json"),
+        },
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "cannot read control-numbers.json"),
+    }
+}
+
+async fn run(
+    config: GatewayConfig,
+    store: Arc<dyn Store>,
+    partners: Arc<PartnerSet>,
+    metrics: PrometheusHandle,
+    tokens: Vec<Token>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<(), StartError> {
+    let addr = config.server.listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| StartError::Listen { addr: addr.to_string(), reason: e.to_string() })?;
+    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| addr.to_string());
+
+    let wake_delivery = Arc::new(Notify::new());
+    let (queue, processor) = pipeline::start(
+        config.processing_workers,
+        Arc::clone(&store),
+        Arc::clone(&partners),
+        Arc::clone(&wake_delivery),
+    );
+    let outbox: PathBuf = config.data_dir().join("outbox");
+    let delivery = Delivery::new(
+        Arc::clone(&store),
+        Arc::clone(&partners),
+        config.erp.clone(),
+        outbox,
+        Arc::clone(&wake_delivery),
+    )
+    .map_err(StartError::Config)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let delivery_task = tokio::spawn(Arc::clone(&delivery).run(stop_rx.clone(), Duration::from_secs(10)));
+    let background = tokio::spawn(background(
+        Arc::clone(&store),
+        Arc::clone(&partners),
+        config.reload_interval_seconds,
+        config.store.retention_days,
+        stop_rx.clone(),
+    ));
+
+    let limits = server::Limits {
+        max_connections: config.server.max_connections,
+        header_timeout: Duration::from_secs(config.server.header_timeout_seconds),
+        grace: Duration::from_secs(30),
+    };
+    let app = Arc::new(App { config, store: Arc::clone(&store), partners, queue, wake_delivery, metrics, tokens });
+    let router = http::router(Arc::clone(&app));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(listen = %local, "crossdock is serving on {scheme}://{local}");
+    eprintln!("crossdock: serving on {scheme}://{local}");
+    let server_task = tokio::spawn(server::serve(listener, router, tls, limits, stop_rx.clone()));
+
+    shutdown_signal().await;
+    tracing::info!("stopping: finishing requests, messages and deliveries in flight");
+    let _ = stop_tx.send(true);
+    let _ = server_task.await;
+    tokio::task::spawn_blocking(move || processor.stop()).await.ok();
+    let _ = delivery_task.await;
+    let _ = background.await;
+    drop(app);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// Profile reload, gauges from the store, and retention.
+async fn background(
+    store: Arc<dyn Store>,
+    partners: Arc<PartnerSet>,
+    reload_seconds: u64,
+    retention_days: u32,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut reload = tokio::time::interval(Duration::from_secs(reload_seconds.max(1)));
+    let mut gauges = tokio::time::interval(Duration::from_secs(2));
+    let mut retention = tokio::time::interval(Duration::from_secs(3600));
+    let reported = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = reload.tick() => {
+                let partners = Arc::clone(&partners);
+                let _ = tokio::task::spawn_blocking(move || partners.reload_if_changed()).await;
+            }
+            _ = gauges.tick() => {
+                let (store, reported) = (Arc::clone(&store), Arc::clone(&reported));
+                let _ = tokio::task::spawn_blocking(move || {
+                    if let Ok(mut reported) = reported.lock() {
+                        publish_gauges(store.as_ref(), &mut reported);
+                    }
+                })
+                .await;
+            }
+            _ = retention.tick() => {
+                let store = Arc::clone(&store);
+                let before = now_millis() - i64::from(retention_days) * 86_400_000;
+                match tokio::task::spawn_blocking(move || store.purge(before)).await {
+                    Ok(Ok(n)) if n > 0 => tracing::info!(messages = n, retention_days, "raw payloads purged"),
+                    Ok(Err(err)) => tracing::warn!(error = %err, "retention purge failed"),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn publish_gauges(store: &dyn Store, reported: &mut std::collections::HashSet<String>) {
+    if let Ok(depths) = store.queue_depth() {
+        for state in crate::store::MessageState::ALL {
+            let n = depths.iter().find(|(s, _)| s == state.as_str()).map_or(0, |(_, n)| *n);
+            metrics::gauge!(m::QUEUE_DEPTH, "state" => state.as_str()).set(n as f64);
+        }
+        let pending = depths.iter().find(|(s, _)| s == "pending_delivery").map_or(0, |(_, n)| *n);
+        metrics::gauge!(m::QUEUE_DEPTH, "state" => "pending_delivery").set(pending as f64);
+    }
+    if let Ok(dead) = store.dead_letters() {
+        // A partner whose dead letters were all replayed drops out of the query: report 0.
+        for partner in reported.iter() {
+            if !dead.iter().any(|(p, _)| p == partner) {
+                metrics::gauge!(m::DEAD_LETTERS, "partner" => partner.clone()).set(0.0);
+            }
+        }
+        for (partner, n) in dead {
+            metrics::gauge!(m::DEAD_LETTERS, "partner" => partner.clone()).set(n as f64);
+            reported.insert(partner);
+        }
+    }
+}
