@@ -4,13 +4,14 @@
 #
 # It sets up what the tests need that Rust does not bring: a Python virtualenv with the
 # independent implementations the tests check Crossdock against (pydifact for EDIFACT, badx12
-# for X12 envelopes, jsonschema for the canonical schemas).
+# for X12 envelopes, jsonschema for the canonical schemas, prometheus_client's parser for
+# the metrics text).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=target/test-venv
-python_packages=(pydifact==0.2.3 jsonschema==4.26.0 badx12==0.2.2)
-check_imports='import collections, collections.abc; collections.Iterable = collections.abc.Iterable; import pydifact, jsonschema, badx12'
+python_packages=(pydifact==0.2.3 jsonschema==4.26.0 badx12==0.2.2 prometheus-client==0.21.1)
+check_imports='import collections, collections.abc; collections.Iterable = collections.abc.Iterable; import pydifact, jsonschema, badx12, prometheus_client'
 if ! "$venv/bin/python" -c "$check_imports" 2>/dev/null; then
   echo "test.sh: setting up the Python test tools in $venv" >&2
   python3 -m venv "$venv"

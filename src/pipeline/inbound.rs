@@ -144,6 +144,12 @@ fn interchange(
     // Identify: the envelope names the partner; a source that knows it (a webhook path) must agree.
     let partner_id = report.partner.clone().or_else(|| pending.partner.clone());
     let partner = partner_id.as_deref().and_then(|id| partners.get(id));
+    let label = partner.map_or_else(|| "unknown".to_owned(), |p| p.id.clone());
+    for set in report.groups.iter().flat_map(|g| &g.sets) {
+        metrics::counter!(m::MESSAGES_RECEIVED, "partner" => label.clone(), "transport" => pending.transport.clone(),
+            "standard" => standard, "type" => set.id.clone())
+        .increment(1);
+    }
     let Some(partner) = partner else {
         out.errors.push(format!(
             "{where_}: no partner profile matches sender {sender} ({}); add a profile with interchange_id = \"{}\"",
@@ -208,9 +214,6 @@ fn interchange(
             out.errors.push(format!("{where_}: {error}"));
         }
         for set in &group.sets {
-            metrics::counter!(m::MESSAGES_RECEIVED, "partner" => partner.id.clone(), "transport" => pending.transport.clone(),
-                "standard" => standard, "type" => set.id.clone())
-            .increment(1);
             let set_where = format!("{where_}, transaction set {} {}", set.id, set.control_number);
             if set.unsupported {
                 out.errors.push(format!(

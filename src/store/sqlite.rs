@@ -820,7 +820,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("db.sqlite")).unwrap();
         let accepted = store.accept(message("ISA...")).blocking_recv().unwrap().unwrap();
-        assert_eq!(store.received(10).unwrap(), [accepted.message_id.clone()]);
+        assert_eq!(store.received(10).unwrap(), std::slice::from_ref(&accepted.message_id));
         let pending = store.pending(&accepted.message_id).unwrap().unwrap();
         assert_eq!(pending.raw, b"ISA...");
         store.complete(processed(&accepted.message_id, 2)).unwrap();

@@ -1,9 +1,11 @@
-//! Black-box tests of the `crossdock` binary: its command line and (later) its HTTP API.
+//! Black-box tests of the `crossdock` binary: its command line and its HTTP API.
 //! One integration binary, one module per area.
 
+mod harness;
 mod support;
 
 mod ack;
+mod gateway;
 mod parse;
 mod partners;
 mod properties;
