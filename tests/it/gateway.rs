@@ -643,3 +643,21 @@ fn the_openapi_document_describes_every_route() {
     assert_eq!(unknown.json()["type"], "urn:crossdock:problem:not-found");
     assert_eq!(gateway.request("DELETE", "/v1/inbound", &[], b"").status, 405);
 }
+
+#[test]
+fn the_dashboard_queries_only_metrics_the_gateway_exports() {
+    let source = std::fs::read_to_string(crate::support::repo("src/metrics.rs")).unwrap();
+    let dashboard = std::fs::read_to_string(crate::support::repo("deploy/grafana-dashboard.json")).unwrap();
+    let _: Value = serde_json::from_str(&dashboard).unwrap();
+    let mut queried: Vec<&str> = dashboard
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.starts_with("crossdock_"))
+        .collect();
+    queried.sort_unstable();
+    queried.dedup();
+    assert!(queried.len() >= 10);
+    for name in queried {
+        let base = name.trim_end_matches("_bucket");
+        assert!(source.contains(&format!("\"{base}\"")), "the dashboard queries {name}, which src/metrics.rs does not define");
+    }
+}
