@@ -119,7 +119,7 @@ fn work(
     queue: &Queue,
     store: &dyn Store,
     partners: &PartnerSet,
-    settled: &tokio::sync::Notify,
+    settled: &Arc<tokio::sync::Notify>,
     stopping: &AtomicBool,
 ) {
     while !stopping.load(Ordering::Relaxed) {
@@ -132,20 +132,26 @@ fn work(
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        process_one(&id, store, partners, settled);
-        queue.done(&id);
+        process_one(&id, store, partners, settled, queue);
     }
 }
 
-/// Processes one message and records the outcome.
-pub fn process_one(id: &str, store: &dyn Store, partners: &PartnerSet, settled: &tokio::sync::Notify) {
+/// Processes one message and records the outcome. The worker does not wait for the commit:
+/// the message stays marked as queued until it is done, so no one takes it up twice.
+pub fn process_one(
+    id: &str,
+    store: &dyn Store,
+    partners: &PartnerSet,
+    settled: &Arc<tokio::sync::Notify>,
+    queue: &Queue,
+) {
     let pending = match store.pending(id) {
         Ok(Some(pending)) => pending,
         // Already processed (by an earlier run, or the scan and a push raced).
-        Ok(None) => return,
+        Ok(None) => return queue.done(id),
         Err(err) => {
             tracing::warn!(message_id = id, error = %err, "cannot load a message to process; it stays queued in the store");
-            return;
+            return queue.done(id);
         }
     };
     let span = tracing::info_span!("message", message_id = id, correlation_id = %pending.correlation_id,
@@ -167,16 +173,26 @@ pub fn process_one(id: &str, store: &dyn Store, partners: &PartnerSet, settled: 
     let state = processed.state;
     let documents = processed.documents.len();
     let errors = processed.errors.len();
-    match store.complete(processed) {
-        Ok(()) => {
-            tracing::info!(state = %state, documents, errors, "processed");
-            if documents > 0 {
-                settled.notify_one();
-            }
-        }
-        Err(err) => tracing::error!(error = %err, "cannot record the outcome; the message will be processed again"),
-    }
     metrics::histogram!(m::PROCESSING_SECONDS, "stage" => "process").record(started.elapsed().as_secs_f64());
+    let (settled, queue, id, span) = (Arc::clone(settled), queue.clone(), id.to_owned(), span.clone());
+    store.complete(
+        processed,
+        Box::new(move |committed| {
+            let _entered = span.enter();
+            match committed {
+                Ok(()) => {
+                    tracing::info!(state = %state, documents, errors, "processed");
+                    if documents > 0 {
+                        settled.notify_one();
+                    }
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot record the outcome; the message will be processed again")
+                }
+            }
+            queue.done(&id);
+        }),
+    );
 }
 
 /// A bug must not lose a message: it is recorded as failed, with the panic, for replay.

@@ -65,6 +65,33 @@ impl Endpoint {
     }
 }
 
+/// The documents being delivered, and those that finished while a read of the due documents
+/// may still have seen them as due (that read began before their attempt was committed).
+#[derive(Default)]
+struct Flights {
+    active: HashSet<String>,
+    finished: HashMap<String, u64>,
+    /// Counts finished deliveries; a read of due documents notes it before it starts.
+    generation: u64,
+}
+
+impl Flights {
+    /// Takes a document read as due by a read that began at `read_from`; false when it is
+    /// being delivered or its delivery ended after that read began.
+    fn claim(&mut self, id: &str, read_from: u64) -> bool {
+        if self.finished.get(id).is_some_and(|generation| *generation >= read_from) {
+            return false;
+        }
+        self.active.insert(id.to_owned())
+    }
+
+    fn finish(&mut self, id: String) {
+        self.active.remove(&id);
+        self.finished.insert(id, self.generation);
+        self.generation += 1;
+    }
+}
+
 pub struct Delivery {
     store: Arc<dyn Store>,
     partners: Arc<PartnerSet>,
@@ -72,7 +99,7 @@ pub struct Delivery {
     outbox: PathBuf,
     client: reqwest::Client,
     endpoints: Mutex<HashMap<String, Arc<Endpoint>>>,
-    in_flight: Mutex<HashSet<String>>,
+    in_flight: Mutex<Flights>,
     /// Told when documents become due (new ones, a replay) or a delivery ends.
     wake: Arc<Notify>,
 }
@@ -97,7 +124,7 @@ impl Delivery {
             outbox,
             client,
             endpoints: Mutex::new(HashMap::new()),
-            in_flight: Mutex::new(HashSet::new()),
+            in_flight: Mutex::new(Flights::default()),
             wake,
         }))
     }
@@ -136,7 +163,7 @@ impl Delivery {
 
     /// Starts deliveries for what is due; returns how many started.
     async fn dispatch(self: &Arc<Self>, tasks: &mut tokio::task::JoinSet<()>) -> usize {
-        let busy = self.in_flight.lock().map(|f| f.len()).unwrap_or(0);
+        let (busy, read_from) = self.in_flight.lock().map(|f| (f.active.len(), f.generation)).unwrap_or((0, 0));
         if busy >= IN_FLIGHT_MAX {
             return 0;
         }
@@ -150,8 +177,12 @@ impl Delivery {
             Err(_) => return 0,
         };
         let mut started = 0;
+        if let Ok(mut f) = self.in_flight.lock() {
+            // Whatever ended before this read began is visible in it.
+            f.finished.retain(|_, generation| *generation >= read_from);
+        }
         for document in due {
-            let fresh = self.in_flight.lock().map(|mut f| f.insert(document.id.clone())).unwrap_or(false);
+            let fresh = self.in_flight.lock().map(|mut f| f.claim(&document.id, read_from)).unwrap_or(false);
             if !fresh {
                 continue;
             }
@@ -161,7 +192,7 @@ impl Delivery {
                 let id = document.id.clone();
                 this.deliver(document).await;
                 if let Ok(mut f) = this.in_flight.lock() {
-                    f.remove(&id);
+                    f.finish(id);
                 }
                 this.wake.notify_one();
             });
@@ -254,11 +285,10 @@ impl Delivery {
             detail,
             target: target_name,
         };
-        let store = Arc::clone(&self.store);
-        match tokio::task::spawn_blocking(move || store.record_attempt(attempt)).await {
+        match self.store.record_attempt(attempt).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::error!(error = %err, "cannot record a delivery attempt; it will be made again"),
-            Err(err) => tracing::error!(error = %err, "cannot record a delivery attempt"),
+            Err(_) => tracing::error!("cannot record a delivery attempt: the store is closed"),
         }
     }
 
@@ -361,6 +391,23 @@ fn retry_at(policy: &RetryPolicy, attempts: i64, retry_after: Option<Duration>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delivery_that_ends_during_a_read_of_due_documents_is_not_taken_again() {
+        let mut flights = Flights::default();
+        assert!(flights.claim("a", flights.generation));
+        assert!(!flights.claim("a", flights.generation), "being delivered");
+        // A read begins, then the delivery of `a` ends (its attempt committed after the read's
+        // snapshot): the read still lists `a` as due.
+        let read_from = flights.generation;
+        flights.finish("a".to_owned());
+        assert!(!flights.claim("a", read_from), "stale read");
+        // A read that began after the end sees the committed attempt; if `a` is due again
+        // (a retry, a replay) it is taken.
+        let later = flights.generation;
+        flights.finished.retain(|_, generation| *generation >= later);
+        assert!(flights.claim("a", later));
+    }
 
     #[test]
     fn backoff_grows_is_capped_honours_retry_after_and_ends() {

@@ -383,10 +383,13 @@ pub trait Store: Send + Sync + 'static {
     fn seen(&self, interchange: &SeenInterchange, since: Millis, excluding: &str) -> Result<Option<String>>;
     /// Control numbers for something we send to `partner`.
     fn reserve(&self, partner: &str, interchanges: u64, groups: u64, sets: u64) -> Result<Reservation>;
-    fn complete(&self, processed: Processed) -> Result<()>;
+    /// Records what processing made of a message; `then` runs once it is committed (so the
+    /// caller can go on to the next message meanwhile).
+    fn complete(&self, processed: Processed, then: Box<dyn FnOnce(Result<()>) + Send>);
     /// Documents due for delivery at `now`, oldest first.
     fn due(&self, now: Millis, limit: usize) -> Result<Vec<DueDocument>>;
-    fn record_attempt(&self, attempt: Attempt) -> Result<()>;
+    /// Records a delivery attempt; the receiver resolves once it is committed.
+    fn record_attempt(&self, attempt: Attempt) -> tokio::sync::oneshot::Receiver<Result<()>>;
     fn replay(&self, id: &str) -> Result<Replayed>;
     fn search(&self, filter: &Filter) -> Result<Vec<MessageSummary>>;
     fn message(&self, id: &str) -> Result<Option<MessageDetail>>;

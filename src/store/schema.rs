@@ -32,8 +32,11 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         replays INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX messages_by_state ON messages (state, id);
-    CREATE INDEX messages_by_partner ON messages (partner, id);
-    CREATE INDEX messages_by_interchange ON messages (interchange_control_number);
+    -- Partial: a message has no partner or control number until it is processed, and the
+    -- accept path (the one the sender waits for) then writes no entry here.
+    CREATE INDEX messages_by_partner ON messages (partner, id) WHERE partner IS NOT NULL;
+    CREATE INDEX messages_by_interchange ON messages (interchange_control_number)
+        WHERE interchange_control_number IS NOT NULL;
 
     CREATE TABLE documents (
         id TEXT PRIMARY KEY,                -- also the Idempotency-Key

@@ -19,6 +19,9 @@ use crate::control_numbers::{nth, Counters, CONTROL_NUMBER_MAX};
 
 /// Most writes one transaction takes.
 const GROUP_MAX: usize = 512;
+/// Below this many queued writes (but more than one) the writer waits `GATHER_WAIT` for more.
+const GROUP_GATHER: usize = 64;
+const GATHER_WAIT: std::time::Duration = std::time::Duration::from_micros(500);
 
 type Completion = Box<dyn FnOnce(Result<()>) + Send>;
 
@@ -52,6 +55,7 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
     };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.set_prepared_statement_cache_capacity(64);
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
     }
@@ -111,21 +115,27 @@ impl SqliteStore {
         write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> oneshot::Receiver<Result<T>> {
         let (tx, rx) = oneshot::channel();
+        self.submit_then(write, move |result| {
+            let _ = tx.send(result);
+        });
+        rx
+    }
+
+    /// Queues a write; `then` runs on the writer thread once its transaction has committed
+    /// (or failed). If the store is closed, `then` is dropped without running.
+    fn submit_then<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        then: impl FnOnce(Result<T>) + Send + 'static,
+    ) {
         let op: Op = Box::new(move |conn: &Connection| match write(conn) {
-            Ok(value) => Outcome::Done(Box::new(move |committed: Result<()>| {
-                let _ = tx.send(committed.map(|()| value));
-            })),
-            Err(err) => Outcome::Failed(Box::new(move |_| {
-                let _ = tx.send(Err(err));
-            })),
+            Ok(value) => Outcome::Done(Box::new(move |committed: Result<()>| then(committed.map(|()| value)))),
+            Err(err) => Outcome::Failed(Box::new(move |_| then(Err(err)))),
         });
         let sender = self.writer.lock().ok().and_then(|w| w.clone());
         if let Some(sender) = sender {
-            // If the writer is gone the op is dropped with its sender, and the receiver
-            // reports the store closed.
             let _ = sender.send(op);
         }
-        rx
     }
 
     /// A write, waited for (blocking).
@@ -155,7 +165,8 @@ impl SqliteStore {
         self.write(move |conn| {
             let mut n = 0;
             for (partner, c) in counters {
-                n += conn.execute(
+                n += exec(
+                    conn,
                     "INSERT INTO control_numbers (partner, interchange, functional_group, transaction_set)
                      VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (partner) DO UPDATE SET
@@ -179,13 +190,24 @@ impl Drop for SqliteStore {
 fn writer_loop(conn: Connection, ops: Receiver<Op>) {
     while let Ok(first) = ops.recv() {
         let mut batch = vec![first];
-        while batch.len() < GROUP_MAX {
-            match ops.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
+        let drain = |batch: &mut Vec<Op>| {
+            while batch.len() < GROUP_MAX {
+                match ops.try_recv() {
+                    Ok(op) => batch.push(op),
+                    Err(_) => break,
+                }
             }
+        };
+        drain(&mut batch);
+        if batch.len() > 1 && batch.len() < GROUP_GATHER {
+            // Busy: a moment more gathers a bigger group, and one commit of many writes
+            // rewrites each hot page once instead of once per commit.
+            std::thread::sleep(GATHER_WAIT);
+            drain(&mut batch);
         }
-        if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Cached statements: these run for every write, and parsing them showed in profiles.
+        let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut statement| statement.execute([])).map(|_| ());
+        if let Err(err) = run("BEGIN IMMEDIATE") {
             let err = StoreError::from(err);
             for op in batch {
                 // Without a transaction nothing can run: fail each write without running it.
@@ -196,22 +218,23 @@ fn writer_loop(conn: Connection, ops: Receiver<Op>) {
         }
         let mut completions = Vec::with_capacity(batch.len());
         for op in batch {
-            let savepoint = conn.execute_batch("SAVEPOINT op");
+            let savepoint = run("SAVEPOINT op");
             match (savepoint, op(&conn)) {
                 (Ok(()), Outcome::Done(done)) => {
-                    let _ = conn.execute_batch("RELEASE op");
+                    let _ = run("RELEASE op");
                     completions.push((true, done));
                 }
                 (_, Outcome::Done(done)) => completions.push((true, done)),
                 (_, Outcome::Failed(failed)) => {
-                    let _ = conn.execute_batch("ROLLBACK TO op; RELEASE op");
+                    let _ = run("ROLLBACK TO op");
+                    let _ = run("RELEASE op");
                     completions.push((false, failed));
                 }
             }
         }
-        let committed = conn.execute_batch("COMMIT").map_err(StoreError::from);
+        let committed = run("COMMIT").map_err(StoreError::from);
         if committed.is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = run("ROLLBACK");
         }
         for (_, completion) in completions {
             completion(committed.clone());
@@ -219,8 +242,24 @@ fn writer_loop(conn: Connection, ops: Receiver<Op>) {
     }
 }
 
+/// A statement run through the connection's statement cache: the writer runs the same few
+/// statements thousands of times a second, and parsing SQL each time was half its work.
+fn exec<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+fn one<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, row)
+}
+
 fn history(conn: &Connection, message: &str, document: Option<&str>, state: &str, detail: &str) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO history (message_id, document_id, at, state, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![message, document, now_millis(), state, detail],
     )?;
@@ -233,7 +272,8 @@ fn new_id() -> String {
 
 /// A message's state from its documents, once processing has produced them.
 fn derive_state(conn: &Connection, message: &str) -> Result<MessageState> {
-    let (total, delivered, dead): (i64, i64, i64) = conn.query_row(
+    let (total, delivered, dead): (i64, i64, i64) = one(
+        conn,
         "SELECT COUNT(*), COALESCE(SUM(state = 'delivered'), 0), COALESCE(SUM(state = 'dead_lettered'), 0)
          FROM documents WHERE message_id = ?1",
         [message],
@@ -249,9 +289,10 @@ fn derive_state(conn: &Connection, message: &str) -> Result<MessageState> {
 }
 
 fn set_state(conn: &Connection, message: &str, state: MessageState, detail: &str) -> Result<()> {
-    let previous: String = conn.query_row("SELECT state FROM messages WHERE id = ?1", [message], |r| r.get(0))?;
+    let previous: String = one(conn, "SELECT state FROM messages WHERE id = ?1", [message], |r| r.get(0))?;
     if previous != state.as_str() {
-        conn.execute(
+        exec(
+            conn,
             "UPDATE messages SET state = ?2, updated_at = ?3 WHERE id = ?1",
             params![message, state.as_str(), now_millis()],
         )?;
@@ -289,7 +330,8 @@ impl Store for SqliteStore {
         let id = new_id();
         self.submit(move |conn| {
             let now = now_millis();
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
                      correlation_id, sha256, size, raw)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
@@ -306,7 +348,6 @@ impl Store for SqliteStore {
                     message.raw,
                 ],
             )?;
-            history(conn, &id, None, "received", &format!("{} bytes over {}", message.raw.len(), message.transport))?;
             Ok(Accepted { message_id: id, correlation_id: message.correlation_id })
         })
     }
@@ -383,7 +424,8 @@ impl Store for SqliteStore {
             let (interchange, last_interchange) = run(i, interchanges);
             let (group, last_group) = run(g, groups);
             let (transaction_set, last_set) = run(s, sets);
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO control_numbers (partner, interchange, functional_group, transaction_set)
                  VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (partner) DO UPDATE SET interchange = ?2, functional_group = ?3, transaction_set = ?4",
@@ -393,39 +435,51 @@ impl Store for SqliteStore {
         })
     }
 
-    fn complete(&self, processed: Processed) -> Result<()> {
-        self.write(move |conn| {
-            let id = processed.id.as_str();
-            let existing: Option<String> =
-                conn.query_row("SELECT state FROM messages WHERE id = ?1", [id], |r| r.get(0)).optional()?;
-            match existing.as_deref() {
-                None => return Err(StoreError::NotFound(id.to_owned())),
-                Some("received") => {}
-                Some(other) => {
-                    return Err(StoreError::Conflict(format!("message {id} was already processed (it is {other})")))
+    fn complete(&self, processed: Processed, then: Box<dyn FnOnce(Result<()>) + Send>) {
+        self.submit_then(
+            move |conn| {
+                let id = processed.id.as_str();
+                let existing: Option<String> =
+                    one(conn, "SELECT state FROM messages WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+                match existing.as_deref() {
+                    None => return Err(StoreError::NotFound(id.to_owned())),
+                    Some("received") => {
+                        // The accept path writes no history (the sender is waiting): the entry for
+                        // its arrival is written now, at the time it arrived.
+                        exec(
+                            conn,
+                            "INSERT INTO history (message_id, document_id, at, state, detail)
+                         SELECT id, NULL, received_at, 'received', size || ' bytes over ' || transport
+                         FROM messages WHERE id = ?1 AND replays = 0",
+                            [id],
+                        )?;
+                    }
+                    Some(other) => {
+                        return Err(StoreError::Conflict(format!("message {id} was already processed (it is {other})")))
+                    }
                 }
-            }
-            conn.execute(
-                "UPDATE messages SET partner = COALESCE(?2, partner), standard = ?3, document_type = ?4,
+                exec(
+                    conn,
+                    "UPDATE messages SET partner = COALESCE(?2, partner), standard = ?3, document_type = ?4,
                      interchange_control_number = ?5, sender = ?6, receiver = ?7, errors = ?8, rendered = ?9,
                      updated_at = ?10
                  WHERE id = ?1",
-                params![
-                    id,
-                    processed.partner,
-                    processed.standard,
-                    processed.document_type,
-                    processed.interchange_control_number,
-                    processed.sender,
-                    processed.receiver,
-                    serde_json::to_string(&processed.errors).unwrap_or_else(|_| "[]".into()),
-                    processed.rendered,
-                    now_millis(),
-                ],
-            )?;
-            let now = now_millis();
-            for (seq, document) in processed.documents.iter().enumerate() {
-                conn.execute(
+                    params![
+                        id,
+                        processed.partner,
+                        processed.standard,
+                        processed.document_type,
+                        processed.interchange_control_number,
+                        processed.sender,
+                        processed.receiver,
+                        serde_json::to_string(&processed.errors).unwrap_or_else(|_| "[]".into()),
+                        processed.rendered,
+                        now_millis(),
+                    ],
+                )?;
+                let now = now_millis();
+                for (seq, document) in processed.documents.iter().enumerate() {
+                    exec(conn,
                     "INSERT INTO documents (id, message_id, seq, document_type, reference, transaction_control_number,
                          canonical, duplicate, state, next_attempt_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9)",
@@ -441,30 +495,33 @@ impl Store for SqliteStore {
                         now,
                     ],
                 )?;
-            }
-            for ack in &processed.acknowledgments {
-                conn.execute(
+                }
+                for ack in &processed.acknowledgments {
+                    exec(conn,
                     "INSERT INTO acknowledgments (id, message_id, recipient, kind, result, payload, state, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
                     params![new_id(), id, ack.to, ack.kind, ack.result, ack.payload, now],
                 )?;
-            }
-            for seen in &processed.seen {
-                conn.execute(
-                    "INSERT INTO seen_interchanges (partner, sender, control_number, message_id, seen_at)
+                }
+                for seen in &processed.seen {
+                    exec(
+                        conn,
+                        "INSERT INTO seen_interchanges (partner, sender, control_number, message_id, seen_at)
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (partner, sender, control_number) DO UPDATE SET message_id = ?4, seen_at = ?5",
-                    params![seen.partner, seen.sender, seen.control_number, id, now],
-                )?;
-            }
-            let state = if processed.state == MessageState::Translated && processed.documents.is_empty() {
-                // Nothing to deliver (only acknowledgments, say): done.
-                MessageState::Delivered
-            } else {
-                processed.state
-            };
-            set_state(conn, id, state, &processed.detail)
-        })
+                        params![seen.partner, seen.sender, seen.control_number, id, now],
+                    )?;
+                }
+                let state = if processed.state == MessageState::Translated && processed.documents.is_empty() {
+                    // Nothing to deliver (only acknowledgments, say): done.
+                    MessageState::Delivered
+                } else {
+                    processed.state
+                };
+                set_state(conn, id, state, &processed.detail)
+            },
+            then,
+        );
     }
 
     fn due(&self, now: Millis, limit: usize) -> Result<Vec<DueDocument>> {
@@ -491,15 +548,15 @@ impl Store for SqliteStore {
         })
     }
 
-    fn record_attempt(&self, attempt: Attempt) -> Result<()> {
-        self.write(move |conn| {
-            let (message, partner, state): (String, Option<String>, String) = conn.query_row(
+    fn record_attempt(&self, attempt: Attempt) -> oneshot::Receiver<Result<()>> {
+        self.submit(move |conn| {
+            let (message, partner, state): (String, Option<String>, String) = one(conn,
                 "SELECT d.message_id, m.partner, d.state FROM documents d JOIN messages m ON m.id = d.message_id
                  WHERE d.id = ?1",
                 [&attempt.document_id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )?;
-            conn.execute(
+            exec(conn,
                 "INSERT INTO attempts (document_id, at, duration_ms, status, outcome, detail, target)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
@@ -519,7 +576,7 @@ impl Store for SqliteStore {
             let now = now_millis();
             match &attempt.outcome {
                 AttemptOutcome::Delivered => {
-                    conn.execute(
+                    exec(conn,
                         "UPDATE documents SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2,
                              next_attempt_at = NULL WHERE id = ?1",
                         params![attempt.document_id, now],
@@ -527,18 +584,18 @@ impl Store for SqliteStore {
                     history(conn, &message, Some(&attempt.document_id), "delivered", &attempt.target)?;
                 }
                 AttemptOutcome::Retry { at } => {
-                    conn.execute(
+                    exec(conn,
                         "UPDATE documents SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
                         params![attempt.document_id, at],
                     )?;
                 }
                 AttemptOutcome::DeadLettered => {
-                    conn.execute(
+                    exec(conn,
                         "UPDATE documents SET state = 'dead_lettered', attempts = attempts + 1, next_attempt_at = NULL
                          WHERE id = ?1",
                         params![attempt.document_id],
                     )?;
-                    conn.execute(
+                    exec(conn,
                         "INSERT INTO dead_letters (document_id, partner, at, status, response) VALUES (?1, ?2, ?3, ?4, ?5)
                          ON CONFLICT (document_id) DO UPDATE SET at = ?3, status = ?4, response = ?5",
                         params![attempt.document_id, partner, now, attempt.status, attempt.detail],
@@ -561,7 +618,7 @@ impl Store for SqliteStore {
                 .optional()?;
             let Some((state, has_raw)) = row else { return Err(StoreError::NotFound(id)) };
             let documents: i64 =
-                conn.query_row("SELECT COUNT(*) FROM documents WHERE message_id = ?1", [&id], |r| r.get(0))?;
+                one(conn, "SELECT COUNT(*) FROM documents WHERE message_id = ?1", [&id], |r| r.get(0))?;
             let now = now_millis();
             if documents == 0 && matches!(state.as_str(), "rejected" | "failed" | "duplicate") {
                 if !has_raw {
@@ -569,7 +626,8 @@ impl Store for SqliteStore {
                         "message {id} cannot be processed again: its raw bytes were purged (retention)"
                     )));
                 }
-                conn.execute(
+                exec(
+                    conn,
                     "UPDATE messages SET state = 'received', replays = replays + 1, errors = '[]', updated_at = ?2
                      WHERE id = ?1",
                     params![id, now],
@@ -577,7 +635,8 @@ impl Store for SqliteStore {
                 history(conn, &id, None, "received", "replayed: processing again from the raw bytes")?;
                 return Ok(Replayed { message_id: id, action: "reprocess", documents: 0 });
             }
-            let requeued = conn.execute(
+            let requeued = exec(
+                conn,
                 "UPDATE documents SET state = 'pending', attempts = 0, next_attempt_at = ?2
                  WHERE message_id = ?1 AND state IN ('dead_lettered', 'pending')",
                 params![id, now],
@@ -588,7 +647,8 @@ impl Store for SqliteStore {
                      dead-lettered messages are)"
                 )));
             }
-            conn.execute(
+            exec(
+                conn,
                 "DELETE FROM dead_letters WHERE document_id IN (SELECT id FROM documents WHERE message_id = ?1)",
                 [&id],
             )?;
@@ -741,8 +801,7 @@ impl Store for SqliteStore {
             let mut rows = stmt
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
-            let pending: i64 =
-                conn.query_row("SELECT COUNT(*) FROM documents WHERE state = 'pending'", [], |r| r.get(0))?;
+            let pending: i64 = one(conn, "SELECT COUNT(*) FROM documents WHERE state = 'pending'", [], |r| r.get(0))?;
             rows.push(("pending_delivery".into(), pending));
             Ok(rows)
         })
@@ -759,7 +818,8 @@ impl Store for SqliteStore {
 
     fn purge(&self, before: Millis) -> Result<usize> {
         self.write(move |conn| {
-            Ok(conn.execute(
+            Ok(exec(
+                conn,
                 "UPDATE messages SET raw = NULL, raw_purged_at = ?2
                  WHERE raw IS NOT NULL AND received_at < ?1
                    AND state IN ('delivered', 'rejected', 'duplicate', 'dead_lettered', 'sent')",
@@ -769,7 +829,7 @@ impl Store for SqliteStore {
     }
 
     fn ping(&self) -> Result<()> {
-        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?))
+        self.read(|conn| Ok(one(conn, "SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?))
     }
 }
 
@@ -786,6 +846,12 @@ mod tests {
             partner: None,
             content: Content::Edi,
         }
+    }
+
+    fn complete(store: &SqliteStore, processed: Processed) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        store.complete(processed, Box::new(move |r| tx.send(r).unwrap()));
+        rx.recv().unwrap().unwrap();
     }
 
     fn processed(id: &str, documents: usize) -> Processed {
@@ -823,7 +889,7 @@ mod tests {
         assert_eq!(store.received(10).unwrap(), std::slice::from_ref(&accepted.message_id));
         let pending = store.pending(&accepted.message_id).unwrap().unwrap();
         assert_eq!(pending.raw, b"ISA...");
-        store.complete(processed(&accepted.message_id, 2)).unwrap();
+        complete(&store, processed(&accepted.message_id, 2));
         assert!(store.received(10).unwrap().is_empty());
         let due = store.due(now_millis() + 1, 10).unwrap();
         assert_eq!(due.len(), 2);
@@ -836,8 +902,8 @@ mod tests {
             detail: "no".into(),
             target: "http://erp".into(),
         };
-        store.record_attempt(attempt(&due[0].id, AttemptOutcome::Delivered)).unwrap();
-        store.record_attempt(attempt(&due[1].id, AttemptOutcome::DeadLettered)).unwrap();
+        store.record_attempt(attempt(&due[0].id, AttemptOutcome::Delivered)).blocking_recv().unwrap().unwrap();
+        store.record_attempt(attempt(&due[1].id, AttemptOutcome::DeadLettered)).blocking_recv().unwrap().unwrap();
         let detail = store.message(&accepted.message_id).unwrap().unwrap();
         assert_eq!(detail.summary.state, MessageState::DeadLettered);
         assert_eq!(store.dead_letters().unwrap(), [("acme".to_owned(), 1)]);
@@ -845,7 +911,7 @@ mod tests {
         assert_eq!((replayed.action, replayed.documents), ("redeliver", 1));
         let due = store.due(now_millis() + 1, 10).unwrap();
         assert_eq!(due.len(), 1);
-        store.record_attempt(attempt(&due[0].id, AttemptOutcome::Delivered)).unwrap();
+        store.record_attempt(attempt(&due[0].id, AttemptOutcome::Delivered)).blocking_recv().unwrap().unwrap();
         let detail = store.message(&accepted.message_id).unwrap().unwrap();
         assert_eq!(detail.summary.state, MessageState::Delivered);
         let states: Vec<&str> = detail.history.iter().map(|h| h.state.as_str()).collect();

@@ -658,6 +658,9 @@ fn the_dashboard_queries_only_metrics_the_gateway_exports() {
     assert!(queried.len() >= 10);
     for name in queried {
         let base = name.trim_end_matches("_bucket");
-        assert!(source.contains(&format!("\"{base}\"")), "the dashboard queries {name}, which src/metrics.rs does not define");
+        assert!(
+            source.contains(&format!("\"{base}\"")),
+            "the dashboard queries {name}, which src/metrics.rs does not define"
+        );
     }
 }

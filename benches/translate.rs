@@ -1,0 +1,117 @@
+//! Translation and rendering throughput, whole process, with a baseline in the same run.
+//!
+//! `cargo bench --bench translate [-- MEGABYTES]` (default 50):
+//! - generates a VICS-style 850 file of that size (the parser benchmark's generator);
+//! - baseline: the `edi` 0.4 crate parsing it and serializing its tree with serde_json (read
+//!   the file, parse, write the JSON to /dev/null), in this process;
+//! - `crossdock translate` of the file to canonical JSON (/dev/null), the release binary;
+//! - `crossdock render` of that canonical JSON back to the partner's X12 (/dev/null).
+//!
+//! Each is run 5 times; the median is reported. MB/s counts the EDI bytes (input for parsing
+//! and translating, output for rendering).
+
+#[path = "../parsers/benches/generate/mod.rs"]
+mod generate;
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 5;
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
+fn time(mut run: impl FnMut()) -> Duration {
+    median(
+        (0..RUNS)
+            .map(|_| {
+                let started = Instant::now();
+                run();
+                started.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn crossdock(dir: &Path, args: &[&str], stdout: Stdio) {
+    let status = Command::new(env!("CARGO_BIN_EXE_crossdock"))
+        .args(args)
+        .current_dir(dir)
+        .env("SOURCE_DATE_EPOCH", "1768480200")
+        .stdout(stdout)
+        .status()
+        .unwrap();
+    assert!(status.success(), "crossdock {args:?} failed");
+}
+
+fn main() {
+    let megabytes: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(50);
+    let dir = tempfile::tempdir().unwrap();
+    let edi_path = dir.path().join("850.edi");
+    let edi = generate::generate(generate::Kind::parse("850").unwrap(), megabytes * 1024 * 1024, 42);
+    std::fs::write(&edi_path, &edi).unwrap();
+    std::fs::create_dir_all(dir.path().join("partners")).unwrap();
+    std::fs::write(
+        dir.path().join("partners/buyerco.toml"),
+        "id = \"buyerco\"\n[x12]\ninterchange_id = \"ZZ:BUYERCO\"\nour_interchange_id = \"ZZ:SUPPLIERCO\"\nversion = \"004010\"\n\
+         [documents]\nreceive = [\"850\"]\nsend = [\"850\"]\n",
+    )
+    .unwrap();
+    let mb = |bytes: usize, took: Duration| bytes as f64 / 1e6 / took.as_secs_f64();
+
+    // The baseline: edi 0.4 + serde_json.
+    let baseline = time(|| {
+        let text = std::fs::read_to_string(&edi_path).unwrap();
+        let document = edi::parse(&text).expect("edi parses the file");
+        let mut out = BufWriter::new(std::fs::File::create("/dev/null").unwrap());
+        serde_json::to_writer(&mut out, &document).unwrap();
+        out.flush().unwrap();
+    });
+
+    // crossdock translate, and the canonical JSON for rendering.
+    let json_path = dir.path().join("850.jsonl");
+    crossdock(dir.path(), &["translate", "850.edi"], Stdio::from(std::fs::File::create(&json_path).unwrap()));
+    let translate = time(|| crossdock(dir.path(), &["translate", "850.edi"], Stdio::null()));
+
+    // crossdock render: its output size is what it produces.
+    let rendered_path = dir.path().join("rendered.edi");
+    crossdock(
+        dir.path(),
+        &["render", "--partner", "buyerco", "--data-dir", "data", "850.jsonl"],
+        Stdio::from(std::fs::File::create(&rendered_path).unwrap()),
+    );
+    let rendered = std::fs::metadata(&rendered_path).unwrap().len() as usize;
+    let render = time(|| {
+        crossdock(dir.path(), &["render", "--partner", "buyerco", "--data-dir", "data", "850.jsonl"], Stdio::null())
+    });
+
+    let documents = std::fs::read_to_string(&json_path).unwrap().lines().count();
+    println!();
+    println!(
+        "{:.1} MB generated 850 file ({documents} purchase orders); {:.1} MB of canonical JSON; {:.1} MB rendered; median of {RUNS} runs",
+        edi.len() as f64 / 1e6,
+        std::fs::metadata(&json_path).unwrap().len() as f64 / 1e6,
+        rendered as f64 / 1e6
+    );
+    println!();
+    println!("| run | time | MB/s of EDI | vs baseline |");
+    println!("|---|---|---|---|");
+    let base = mb(edi.len(), baseline);
+    println!("| baseline: `edi` 0.4 parse + serde_json | {:.2} s | {base:.0} | 1.00x |", baseline.as_secs_f64());
+    let t = mb(edi.len(), translate);
+    println!(
+        "| `crossdock translate` (whole process) | {:.2} s | {t:.0} | {:.2}x |",
+        translate.as_secs_f64(),
+        t / base
+    );
+    let r = mb(rendered, render);
+    println!(
+        "| `crossdock render` (whole process, EDI out) | {:.2} s | {r:.0} | {:.2}x |",
+        render.as_secs_f64(),
+        r / base
+    );
+}
