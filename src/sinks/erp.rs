@@ -21,10 +21,9 @@ use crate::gateway::partners::PartnerSet;
 use crate::metrics as m;
 use crate::store::{now_millis, Attempt, AttemptOutcome, DueDocument, Millis, Store};
 
-/// Documents fetched from the store per look.
+/// Documents fetched from the store per look; deliveries in flight at once, all endpoints
+/// together, stay under one and a half of these.
 const DUE_BATCH: usize = 512;
-/// Deliveries in flight at once, all endpoints together.
-const IN_FLIGHT_MAX: usize = 4096;
 /// How much of an ERP's error response is kept.
 const RESPONSE_KEPT: usize = 4096;
 
@@ -164,7 +163,9 @@ impl Delivery {
     /// Starts deliveries for what is due; returns how many started.
     async fn dispatch(self: &Arc<Self>, tasks: &mut tokio::task::JoinSet<()>) -> usize {
         let (busy, read_from) = self.in_flight.lock().map(|f| (f.active.len(), f.generation)).unwrap_or((0, 0));
-        if busy >= IN_FLIGHT_MAX {
+        // Read again only once half a batch has ended: each read returns the deliveries still
+        // in flight too, and re-reading them on every ending would cost more than delivering.
+        if busy > DUE_BATCH / 2 {
             return 0;
         }
         let store = Arc::clone(&self.store);
@@ -249,7 +250,7 @@ impl Delivery {
     async fn deliver(&self, document: DueDocument) {
         let target = self.target(document.partner.as_deref());
         let endpoint = self.endpoint(&target);
-        let Ok(_permit) = endpoint.permits.acquire().await else { return };
+        let Ok(permit) = endpoint.permits.acquire().await else { return };
         endpoint.pace().await;
         let started_at = now_millis();
         let started = Instant::now();
@@ -267,6 +268,8 @@ impl Delivery {
             }
         };
         let elapsed = started.elapsed();
+        // The limit is on requests to the endpoint; recording the outcome is ours.
+        drop(permit);
         let partner = document.partner.clone().unwrap_or_else(|| "unknown".into());
         metrics::histogram!(m::ERP_DELIVERY_SECONDS).record(elapsed.as_secs_f64());
         metrics::counter!(m::ERP_DELIVERY, "partner" => partner.clone(), "outcome" => outcome.as_str()).increment(1);
