@@ -12,9 +12,11 @@
 //! - `process`: inbound processing of a body: parse, identify, translate, report.
 //! - `ack`: 997/999/TA1/CONTRL from a processed interchange.
 //! - `control_numbers`: outbound control numbers for the CLI.
+//! - `as2`: AS2 messages and MDNs (RFC 4130): MIME, CMS, certificates.
 //! - `cli`: the `crossdock` command line, one file per command.
 
 pub mod ack;
+pub mod as2;
 pub mod canonical;
 pub mod cli;
 pub mod config;

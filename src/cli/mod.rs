@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod ack;
+mod certs;
 mod messages;
 mod parse;
 mod partners;
@@ -53,6 +54,9 @@ enum Command {
     /// Inspect the store and re-queue messages.
     #[command(subcommand)]
     Messages(messages::Command),
+    /// Make AS2 certificates.
+    #[command(subcommand)]
+    Certs(certs::Command),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -74,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Partners(command) => partners::run(command),
         Command::Serve(args) => serve::run(args),
         Command::Messages(command) => messages::run(command),
+        Command::Certs(command) => certs::run(command),
     };
     ExitCode::from(code)
 }

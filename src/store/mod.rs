@@ -360,6 +360,8 @@ pub struct MessageDetail {
     pub acknowledgments: Vec<AcknowledgmentEntry>,
     /// Outbound: the EDI rendered for the partner.
     pub rendered: Option<String>,
+    /// What was sent to the partner (the rendered EDI, acknowledgments) and how it went.
+    pub transmissions: Vec<TransmissionEntry>,
 }
 
 /// What a replay did.
@@ -369,6 +371,89 @@ pub struct Replayed {
     /// `reprocess` (from the raw bytes) or `redeliver` (the documents not yet delivered).
     pub action: &'static str,
     pub documents: i64,
+}
+
+/// An AS2 message received or refused, and the MDN answered for it.
+#[derive(Clone, Debug)]
+pub struct NewReceipt {
+    pub as2_from: String,
+    pub as2_message_id: String,
+    pub partner: Option<String>,
+    /// `processed`, or the RFC 4130 failure modifier (`decryption-failed`...).
+    pub disposition: String,
+    pub detail: String,
+    pub mdn: Option<StoredMdn>,
+    /// A refused message's body.
+    pub raw: Option<Vec<u8>>,
+}
+
+/// An MDN as sent: its headers and body.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+pub struct StoredMdn {
+    pub headers: Vec<(String, String)>,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+}
+
+/// Something to send to a partner: a rendered outbound message or an acknowledgment.
+#[derive(Clone, Debug)]
+pub struct Sendable {
+    pub id: String,
+    pub message_id: String,
+    pub acknowledgment_id: Option<String>,
+    pub partner: String,
+    pub payload: Vec<u8>,
+    pub attempts: i64,
+    pub correlation_id: String,
+}
+
+/// How one attempt to send went.
+#[derive(Clone, Debug)]
+pub enum SendOutcome {
+    /// Sent, and (for AS2) the MDN said processed.
+    Sent,
+    /// Sent over AS2; the MDN comes later, to /as2, by the deadline.
+    AwaitingMdn { deadline: Millis },
+    /// Try again at this time.
+    Retry { at: Millis },
+    /// Given up: the partner refused it, or the attempts ran out.
+    Failed,
+    /// Cannot be sent: no profile or no transport for the recipient.
+    Held,
+}
+
+#[derive(Clone, Debug)]
+pub struct SendAttempt {
+    pub transmission_id: String,
+    pub transport: String,
+    pub outcome: SendOutcome,
+    pub detail: String,
+    pub as2_message_id: Option<String>,
+    pub mic: Option<(String, String)>,
+    pub mdn: Option<Vec<u8>>,
+}
+
+/// An outbound AS2 message waiting for its asynchronous MDN.
+#[derive(Clone, Debug)]
+pub struct AwaitedMdn {
+    pub transmission_id: String,
+    pub message_id: String,
+    pub partner: String,
+    /// The MIC we computed when sending, and its algorithm.
+    pub mic: Option<(String, String)>,
+}
+
+/// A transmission, for a message's detail.
+#[derive(Clone, Debug, Serialize)]
+pub struct TransmissionEntry {
+    pub id: String,
+    pub acknowledgment_id: Option<String>,
+    pub partner: String,
+    pub state: String,
+    pub attempts: i64,
+    pub transport: Option<String>,
+    pub as2_message_id: Option<String>,
+    pub detail: String,
 }
 
 /// The store's operations. Every method may block on I/O: async callers run them on the
@@ -401,4 +486,15 @@ pub trait Store: Send + Sync + 'static {
     fn purge(&self, before: Millis) -> Result<usize>;
     /// Whether the store answers.
     fn ping(&self) -> Result<()>;
+    /// Stores an AS2 payload and its receipt (with the MDN to answer) in one commit.
+    fn accept_as2(&self, message: NewMessage, receipt: NewReceipt) -> tokio::sync::oneshot::Receiver<Result<Accepted>>;
+    /// Records a refused AS2 message.
+    fn record_receipt(&self, receipt: NewReceipt) -> tokio::sync::oneshot::Receiver<Result<()>>;
+    /// The MDN answered for an AS2 message that was processed, if any.
+    fn processed_receipt(&self, as2_from: &str, as2_message_id: &str) -> Result<Option<StoredMdn>>;
+    /// Transmissions due at `now`, oldest first; marks AS2 MDNs overdue at `now` as failed.
+    fn sendable(&self, now: Millis, limit: usize) -> Result<Vec<Sendable>>;
+    fn record_send(&self, attempt: SendAttempt) -> tokio::sync::oneshot::Receiver<Result<()>>;
+    /// The transmission an asynchronous MDN answers.
+    fn awaited_mdn(&self, as2_message_id: &str) -> Result<Option<AwaitedMdn>>;
 }

@@ -5,9 +5,10 @@ use rusqlite::Connection;
 
 use super::{now_millis, Result};
 
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
     CREATE TABLE messages (
         id TEXT PRIMARY KEY,                -- UUIDv7: sorts by time
         direction TEXT NOT NULL,            -- inbound | outbound
@@ -114,7 +115,51 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         PRIMARY KEY (partner, sender, control_number)
     );
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    -- AS2 receipts: one row per AS2 message received (or refused), with the MDN we answered,
+    -- so a resent Message-ID (RFC 4130 section 5.5) gets the same MDN without reprocessing.
+    CREATE TABLE as2_receipts (
+        as2_from TEXT NOT NULL,
+        as2_message_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        partner TEXT,
+        disposition TEXT NOT NULL,          -- processed | a failure modifier of RFC 4130
+        message_id TEXT,                    -- the stored message, when processed
+        detail TEXT NOT NULL,
+        mdn_headers TEXT,                   -- JSON [[name, value], ...]
+        mdn BLOB,
+        raw BLOB                            -- a refused message's body, kept for diagnosis
+    );
+    CREATE INDEX as2_receipts_by_message_id ON as2_receipts (as2_from, as2_message_id, at);
+
+    -- What we send to partners: rendered outbound messages and acknowledgments.
+    CREATE TABLE transmissions (
+        id TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL REFERENCES messages (id),
+        acknowledgment_id TEXT REFERENCES acknowledgments (id),
+        partner TEXT NOT NULL,
+        state TEXT NOT NULL,                -- pending | awaiting_mdn | sent | failed | held
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        transport TEXT,
+        as2_message_id TEXT,
+        mic TEXT,                           -- base64, the MIC we expect back in the MDN
+        mic_alg TEXT,
+        mdn_deadline INTEGER,
+        mdn BLOB,
+        detail TEXT NOT NULL DEFAULT '',
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX transmissions_due ON transmissions (state, next_attempt_at);
+    CREATE INDEX transmissions_by_as2_message_id ON transmissions (as2_message_id)
+        WHERE as2_message_id IS NOT NULL;
+    CREATE INDEX transmissions_by_message ON transmissions (message_id);
+    "#,
+    ),
+];
 
 /// Brings the database up to the latest schema.
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {

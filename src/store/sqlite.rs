@@ -288,6 +288,115 @@ fn derive_state(conn: &Connection, message: &str) -> Result<MessageState> {
     })
 }
 
+fn insert_receipt(conn: &Connection, receipt: &NewReceipt, message_id: Option<&str>, now: Millis) -> Result<()> {
+    let (headers, body) = match &receipt.mdn {
+        Some(mdn) => (serde_json::to_string(&mdn.headers).ok(), Some(mdn.body.as_slice())),
+        None => (None, None),
+    };
+    exec(
+        conn,
+        "INSERT INTO as2_receipts (as2_from, as2_message_id, at, partner, disposition, message_id, detail,
+             mdn_headers, mdn, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            receipt.as2_from,
+            receipt.as2_message_id,
+            now,
+            receipt.partner,
+            receipt.disposition,
+            message_id,
+            receipt.detail,
+            headers,
+            body,
+            receipt.raw,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records a send attempt on its transmission, and its effect on the message it sends (an
+/// outbound message turns sent or failed) or on the acknowledgment.
+fn write_send(conn: &Connection, attempt: &SendAttempt) -> Result<()> {
+    let now = now_millis();
+    let (message, acknowledgment, state): (String, Option<String>, String) = one(
+        conn,
+        "SELECT message_id, acknowledgment_id, state FROM transmissions WHERE id = ?1",
+        [&attempt.transmission_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if state == "sent" || state == "failed" {
+        // Already settled (a late MDN, a second one): keep the first outcome.
+        return Ok(());
+    }
+    let (new_state, next, deadline) = match &attempt.outcome {
+        SendOutcome::Sent => ("sent", None, None),
+        SendOutcome::AwaitingMdn { deadline } => ("awaiting_mdn", None, Some(*deadline)),
+        SendOutcome::Retry { at } => ("pending", Some(*at), None),
+        SendOutcome::Failed => ("failed", None, None),
+        SendOutcome::Held => ("held", None, None),
+    };
+    let counts = !matches!(attempt.outcome, SendOutcome::Held) && state == "pending";
+    exec(
+        conn,
+        "UPDATE transmissions SET state = ?2, attempts = attempts + ?3, next_attempt_at = ?4,
+             transport = COALESCE(?5, transport), as2_message_id = COALESCE(?6, as2_message_id),
+             mic = COALESCE(?7, mic), mic_alg = COALESCE(?8, mic_alg), mdn_deadline = ?9,
+             mdn = COALESCE(?10, mdn), detail = ?11, updated_at = ?12
+         WHERE id = ?1",
+        params![
+            attempt.transmission_id,
+            new_state,
+            counts as i64,
+            next,
+            attempt.transport,
+            attempt.as2_message_id,
+            attempt.mic.as_ref().map(|m| &m.0),
+            attempt.mic.as_ref().map(|m| &m.1),
+            deadline,
+            attempt.mdn,
+            attempt.detail,
+            now,
+        ],
+    )?;
+    match acknowledgment {
+        Some(ack) => {
+            if new_state == "sent" {
+                exec(conn, "UPDATE acknowledgments SET state = 'sent', sent_at = ?2 WHERE id = ?1", params![ack, now])?;
+            }
+            let kind: String = one(conn, "SELECT kind FROM acknowledgments WHERE id = ?1", [&ack], |r| r.get(0))?;
+            history(
+                conn,
+                &message,
+                None,
+                &format!("acknowledgment_{new_state}"),
+                &format!("{kind} to the partner over {}: {}", attempt.transport, attempt.detail),
+            )?;
+        }
+        None => match new_state {
+            "sent" => set_state(
+                conn,
+                &message,
+                MessageState::Sent,
+                &format!("over {}: {}", attempt.transport, attempt.detail),
+            )?,
+            "failed" => set_state(
+                conn,
+                &message,
+                MessageState::Failed,
+                &format!("over {}: {}", attempt.transport, attempt.detail),
+            )?,
+            _ => history(
+                conn,
+                &message,
+                None,
+                &format!("send_{new_state}"),
+                &format!("over {}: {}", attempt.transport, attempt.detail),
+            )?,
+        },
+    }
+    Ok(())
+}
+
 fn set_state(conn: &Connection, message: &str, state: MessageState, detail: &str) -> Result<()> {
     let previous: String = one(conn, "SELECT state FROM messages WHERE id = ?1", [message], |r| r.get(0))?;
     if previous != state.as_str() {
@@ -497,11 +606,28 @@ impl Store for SqliteStore {
                 )?;
                 }
                 for ack in &processed.acknowledgments {
+                    let ack_id = new_id();
                     exec(conn,
                     "INSERT INTO acknowledgments (id, message_id, recipient, kind, result, payload, state, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
-                    params![new_id(), id, ack.to, ack.kind, ack.result, ack.payload, now],
+                    params![ack_id, id, ack.to, ack.kind, ack.result, ack.payload, now],
                 )?;
+                    exec(
+                        conn,
+                        "INSERT INTO transmissions (id, message_id, acknowledgment_id, partner, state, next_attempt_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+                        params![new_id(), id, ack_id, ack.to, now],
+                    )?;
+                }
+                if processed.state == MessageState::Rendered {
+                    if let (Some(partner), Some(_)) = (&processed.partner, &processed.rendered) {
+                        exec(
+                            conn,
+                            "INSERT INTO transmissions (id, message_id, partner, state, next_attempt_at, updated_at)
+                             VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+                            params![new_id(), id, partner, now],
+                        )?;
+                    }
                 }
                 for seen in &processed.seen {
                     exec(
@@ -779,7 +905,26 @@ impl Store for SqliteStore {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, acknowledgment_id, partner, state, attempts, transport, as2_message_id, detail
+                 FROM transmissions WHERE message_id = ?1 ORDER BY id",
+            )?;
+            let transmissions = stmt
+                .query_map([id], |r| {
+                    Ok(TransmissionEntry {
+                        id: r.get(0)?,
+                        acknowledgment_id: r.get(1)?,
+                        partner: r.get(2)?,
+                        state: r.get(3)?,
+                        attempts: r.get(4)?,
+                        transport: r.get(5)?,
+                        as2_message_id: r.get(6)?,
+                        detail: r.get(7)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(Some(MessageDetail {
+                transmissions,
                 summary,
                 sha256,
                 size,
@@ -830,6 +975,128 @@ impl Store for SqliteStore {
 
     fn ping(&self) -> Result<()> {
         self.read(|conn| Ok(one(conn, "SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?))
+    }
+
+    fn accept_as2(&self, message: NewMessage, receipt: NewReceipt) -> oneshot::Receiver<Result<Accepted>> {
+        let sha256 = hex::encode(Sha256::digest(&message.raw));
+        let id = new_id();
+        self.submit(move |conn| {
+            let now = now_millis();
+            exec(
+                conn,
+                "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
+                     correlation_id, sha256, size, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    id,
+                    message.direction.as_str(),
+                    message.transport,
+                    message.content.as_str(),
+                    now,
+                    message.partner,
+                    message.correlation_id,
+                    sha256,
+                    message.raw.len() as i64,
+                    message.raw,
+                ],
+            )?;
+            insert_receipt(conn, &receipt, Some(&id), now)?;
+            Ok(Accepted { message_id: id, correlation_id: message.correlation_id })
+        })
+    }
+
+    fn record_receipt(&self, receipt: NewReceipt) -> oneshot::Receiver<Result<()>> {
+        self.submit(move |conn| insert_receipt(conn, &receipt, None, now_millis()))
+    }
+
+    fn processed_receipt(&self, as2_from: &str, as2_message_id: &str) -> Result<Option<StoredMdn>> {
+        self.read(|conn| {
+            let row: Option<(Option<String>, Option<Vec<u8>>)> = conn
+                .prepare_cached(
+                    "SELECT mdn_headers, mdn FROM as2_receipts
+                     WHERE as2_from = ?1 AND as2_message_id = ?2 AND disposition = 'processed'
+                     ORDER BY at DESC LIMIT 1",
+                )?
+                .query_row([as2_from, as2_message_id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            Ok(row.map(|(headers, body)| StoredMdn {
+                headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
+                body: body.unwrap_or_default(),
+            }))
+        })
+    }
+
+    fn sendable(&self, now: Millis, limit: usize) -> Result<Vec<Sendable>> {
+        // MDNs overdue: the sends they answer have failed.
+        let overdue: Vec<String> = self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id FROM transmissions WHERE state = 'awaiting_mdn' AND mdn_deadline <= ?1 LIMIT 100",
+            )?;
+            let ids = stmt.query_map([now], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(ids)
+        })?;
+        for id in overdue {
+            let attempt = SendAttempt {
+                transmission_id: id,
+                transport: "as2".into(),
+                outcome: SendOutcome::Failed,
+                detail: "no MDN arrived before the deadline".into(),
+                as2_message_id: None,
+                mic: None,
+                mdn: None,
+            };
+            self.write(move |conn| write_send(conn, &attempt))?;
+        }
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT t.id, t.message_id, t.acknowledgment_id, t.partner, t.attempts, m.correlation_id,
+                        CASE WHEN t.acknowledgment_id IS NULL THEN m.rendered ELSE a.payload END
+                 FROM transmissions t JOIN messages m ON m.id = t.message_id
+                 LEFT JOIN acknowledgments a ON a.id = t.acknowledgment_id
+                 WHERE t.state = 'pending' AND t.next_attempt_at <= ?1
+                 ORDER BY t.next_attempt_at, t.id LIMIT ?2",
+            )?;
+            let rows = stmt
+                .query_map(params![now, limit as i64], |r| {
+                    Ok(Sendable {
+                        id: r.get(0)?,
+                        message_id: r.get(1)?,
+                        acknowledgment_id: r.get(2)?,
+                        partner: r.get(3)?,
+                        attempts: r.get(4)?,
+                        correlation_id: r.get(5)?,
+                        payload: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    fn record_send(&self, attempt: SendAttempt) -> oneshot::Receiver<Result<()>> {
+        self.submit(move |conn| write_send(conn, &attempt))
+    }
+
+    fn awaited_mdn(&self, as2_message_id: &str) -> Result<Option<AwaitedMdn>> {
+        self.read(|conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT id, message_id, partner, mic, mic_alg FROM transmissions
+                     WHERE as2_message_id = ?1 AND state = 'awaiting_mdn'",
+                )?
+                .query_row([as2_message_id], |r| {
+                    let mic: Option<String> = r.get(3)?;
+                    let alg: Option<String> = r.get(4)?;
+                    Ok(AwaitedMdn {
+                        transmission_id: r.get(0)?,
+                        message_id: r.get(1)?,
+                        partner: r.get(2)?,
+                        mic: mic.zip(alg),
+                    })
+                })
+                .optional()?;
+            Ok(row)
+        })
     }
 }
 

@@ -1,0 +1,340 @@
+//! The CMS / PKCS #7 operations AS2 needs, on the system OpenSSL (the `openssl` crate), plus
+//! RFC 3274 compressed-data, which the system OpenSSL is built without (zlib through flate2,
+//! and the few DER bytes around it written and read here).
+
+use std::io::{Read, Write};
+use std::os::raw::c_int;
+
+use foreign_types::ForeignType;
+use openssl::hash::MessageDigest;
+use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
+use openssl::pkey::{PKey, Private};
+use openssl::stack::Stack;
+use openssl::symm::Cipher;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::X509;
+
+use super::As2Error;
+
+/// A digest for signatures and MICs, by the names AS2 uses for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Digest {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Digest {
+    /// `sha256`, `sha-256`, `SHA256`... (RFC 5751 names and the older dashless ones).
+    pub fn from_name(name: &str) -> Option<Digest> {
+        match name.trim().to_ascii_lowercase().replace('-', "").as_str() {
+            "sha1" => Some(Digest::Sha1),
+            "sha256" => Some(Digest::Sha256),
+            "sha384" => Some(Digest::Sha384),
+            "sha512" => Some(Digest::Sha512),
+            _ => None,
+        }
+    }
+
+    /// The RFC 5751 `micalg` name.
+    pub fn micalg(self) -> &'static str {
+        match self {
+            Digest::Sha1 => "sha-1",
+            Digest::Sha256 => "sha-256",
+            Digest::Sha384 => "sha-384",
+            Digest::Sha512 => "sha-512",
+        }
+    }
+
+    fn message_digest(self) -> MessageDigest {
+        match self {
+            Digest::Sha1 => MessageDigest::sha1(),
+            Digest::Sha256 => MessageDigest::sha256(),
+            Digest::Sha384 => MessageDigest::sha384(),
+            Digest::Sha512 => MessageDigest::sha512(),
+        }
+    }
+
+    /// The base64 digest of `bytes`, as a Received-Content-MIC carries it.
+    pub fn mic(self, bytes: &[u8]) -> String {
+        use base64::Engine;
+        let digest = openssl::hash::hash(self.message_digest(), bytes).map(|d| d.to_vec()).unwrap_or_default();
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    }
+}
+
+/// Content encryption for enveloped-data.
+pub fn cipher(name: &str) -> Option<Cipher> {
+    match name {
+        "aes128-cbc" => Some(Cipher::aes_128_cbc()),
+        "aes192-cbc" => Some(Cipher::aes_192_cbc()),
+        "aes256-cbc" => Some(Cipher::aes_256_cbc()),
+        "3des" => Some(Cipher::des_ede3_cbc()),
+        _ => None,
+    }
+}
+
+/// A detached PKCS #7 signature (DER) over `content` with the chosen digest.
+///
+/// The `openssl` crate signs with OpenSSL's default digest only; choosing one takes
+/// `PKCS7_sign_add_signer`, which openssl-sys does not declare, so it is declared here.
+pub fn sign(content: &[u8], cert: &X509, key: &PKey<Private>, digest: Digest) -> Result<Vec<u8>, As2Error> {
+    extern "C" {
+        fn PKCS7_sign_add_signer(
+            p7: *mut openssl_sys::PKCS7,
+            signcert: *mut openssl_sys::X509,
+            pkey: *mut openssl_sys::EVP_PKEY,
+            md: *const openssl_sys::EVP_MD,
+            flags: c_int,
+        ) -> *mut std::ffi::c_void;
+        fn PKCS7_final(p7: *mut openssl_sys::PKCS7, data: *mut openssl_sys::BIO, flags: c_int) -> c_int;
+    }
+    let flags = (Pkcs7Flags::DETACHED | Pkcs7Flags::BINARY | Pkcs7Flags::NOSMIMECAP).bits();
+    let failed = |what: &str| As2Error::crypto(format!("cannot sign: {what}: {}", openssl::error::ErrorStack::get()));
+    // SAFETY: each pointer comes from a live owned OpenSSL object (or is null where the API
+    // allows it); the PKCS7 returned by PKCS7_sign is owned by `Pkcs7` at once, so it is freed
+    // on every path; OpenSSL copies (ups the reference of) the certificate and key it keeps.
+    unsafe {
+        let raw = openssl_sys::PKCS7_sign(
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            flags | Pkcs7Flags::PARTIAL.bits(),
+        );
+        if raw.is_null() {
+            return Err(failed("PKCS7_sign"));
+        }
+        let p7 = Pkcs7::from_ptr(raw);
+        if PKCS7_sign_add_signer(p7.as_ptr(), cert.as_ptr(), key.as_ptr(), digest.message_digest().as_ptr(), flags)
+            .is_null()
+        {
+            return Err(failed("PKCS7_sign_add_signer"));
+        }
+        let len = c_int::try_from(content.len()).map_err(|_| As2Error::crypto("cannot sign: content over 2 GiB"))?;
+        let bio = openssl_sys::BIO_new_mem_buf(content.as_ptr().cast(), len);
+        if bio.is_null() {
+            return Err(failed("BIO_new_mem_buf"));
+        }
+        let done = PKCS7_final(p7.as_ptr(), bio, flags);
+        openssl_sys::BIO_free_all(bio);
+        if done != 1 {
+            return Err(failed("PKCS7_final"));
+        }
+        p7.to_der().map_err(|e| As2Error::crypto(format!("cannot encode the signature: {e}")))
+    }
+}
+
+/// Verifies a detached signature over `content` by one of `certs` (the partner's, pinned:
+/// no chain is built and no certificate inside the signature is trusted). Returns the digest
+/// the signer used.
+pub fn verify(content: &[u8], signature: &[u8], certs: &[X509]) -> Result<Option<Digest>, As2Error> {
+    let p7 = Pkcs7::from_der(signature)
+        .map_err(|_| As2Error::authentication("the signature part is not a PKCS #7 / CMS signed-data structure"))?;
+    let mut stack = Stack::new().map_err(|e| As2Error::crypto(e.to_string()))?;
+    for cert in certs {
+        stack.push(cert.clone()).map_err(|e| As2Error::crypto(e.to_string()))?;
+    }
+    let store = X509StoreBuilder::new().map_err(|e| As2Error::crypto(e.to_string()))?.build();
+    let flags = Pkcs7Flags::NOVERIFY | Pkcs7Flags::NOINTERN | Pkcs7Flags::BINARY | Pkcs7Flags::DETACHED;
+    if p7.signers(&stack, flags).is_err() {
+        return Err(As2Error::authentication(
+            "the message is signed by a certificate that is not in the partner's profile",
+        ));
+    }
+    p7.verify(&stack, &store, Some(content), None, flags).map_err(|_| {
+        As2Error::integrity("the signature does not match the signed content: it was changed in transit")
+    })?;
+    Ok(signer_digest(signature))
+}
+
+/// The digest algorithm of the first signer, read from the DER (OpenSSL does not expose it).
+fn signer_digest(signature: &[u8]) -> Option<Digest> {
+    // Digest OIDs as DER content bytes; they occur in digestAlgorithms and in the SignerInfo.
+    const OIDS: [(&[u8], Digest); 4] = [
+        (&[0x2b, 0x0e, 0x03, 0x02, 0x1a], Digest::Sha1),
+        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01], Digest::Sha256),
+        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02], Digest::Sha384),
+        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03], Digest::Sha512),
+    ];
+    OIDS.iter()
+        .filter_map(|(oid, digest)| {
+            let mut tagged = vec![0x06, oid.len() as u8];
+            tagged.extend_from_slice(oid);
+            memchr::memmem::find(signature, &tagged).map(|at| (at, *digest))
+        })
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, digest)| digest)
+}
+
+pub fn encrypt(content: &[u8], certs: &[X509], cipher: Cipher) -> Result<Vec<u8>, As2Error> {
+    let mut stack = Stack::new().map_err(|e| As2Error::crypto(e.to_string()))?;
+    for cert in certs {
+        stack.push(cert.clone()).map_err(|e| As2Error::crypto(e.to_string()))?;
+    }
+    Pkcs7::encrypt(&stack, content, cipher, Pkcs7Flags::BINARY)
+        .and_then(|p7| p7.to_der())
+        .map_err(|e| As2Error::crypto(format!("cannot encrypt: {e}")))
+}
+
+pub fn decrypt(enveloped: &[u8], cert: &X509, key: &PKey<Private>) -> Result<Vec<u8>, As2Error> {
+    let p7 = Pkcs7::from_der(enveloped)
+        .map_err(|_| As2Error::decryption("the encrypted body is not a PKCS #7 / CMS enveloped-data structure"))?;
+    p7.decrypt(key, cert, Pkcs7Flags::BINARY).map_err(|_| {
+        As2Error::decryption("cannot decrypt: the message is not encrypted for our certificate, or it was corrupted")
+    })
+}
+
+// RFC 3274 compressed-data, DER:
+// ContentInfo ::= SEQUENCE { contentType id-ct-compressedData, content [0] EXPLICIT CompressedData }
+// CompressedData ::= SEQUENCE { version 0, compressionAlgorithm SEQUENCE { id-alg-zlibCompress },
+//                               encapContentInfo SEQUENCE { eContentType, eContent [0] EXPLICIT OCTET STRING } }
+const ID_CT_COMPRESSED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x01, 0x09];
+const ID_ALG_ZLIB: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x03, 0x08];
+const ID_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01];
+/// A decompressed body may be at most this many times the compressed one (a zip bomb guard),
+/// and never more than `limit`.
+const MAX_RATIO: usize = 1000;
+
+pub fn compress(content: &[u8]) -> Vec<u8> {
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = zlib.write_all(content);
+    let compressed = zlib.finish().unwrap_or_default();
+    let econtent = tlv(0xa0, &tlv(0x04, &compressed));
+    let encap = tlv(0x30, &[tlv(0x06, ID_DATA), econtent].concat());
+    let algorithm = tlv(0x30, &tlv(0x06, ID_ALG_ZLIB));
+    let compressed_data = tlv(0x30, &[tlv(0x02, &[0]), algorithm, encap].concat());
+    tlv(0x30, &[tlv(0x06, ID_CT_COMPRESSED_DATA), tlv(0xa0, &compressed_data)].concat())
+}
+
+pub fn decompress(der: &[u8], limit: usize) -> Result<Vec<u8>, As2Error> {
+    let bad = |what: &str| As2Error::decompression(format!("the compressed-data structure is malformed: {what}"));
+    let mut info = Der::new(der).sequence().ok_or_else(|| bad("no ContentInfo"))?;
+    if info.expect(0x06).as_deref() != Some(ID_CT_COMPRESSED_DATA) {
+        return Err(bad("the content type is not id-ct-compressedData"));
+    }
+    let mut data = info.explicit(0xa0).and_then(|mut d| d.sequence()).ok_or_else(|| bad("no CompressedData"))?;
+    data.expect(0x02).ok_or_else(|| bad("no version"))?;
+    let mut algorithm = data.sequence().ok_or_else(|| bad("no compression algorithm"))?;
+    if algorithm.expect(0x06).as_deref() != Some(ID_ALG_ZLIB) {
+        return Err(As2Error::decompression("the compression algorithm is not zlib (RFC 3274)"));
+    }
+    let mut encap = data.sequence().ok_or_else(|| bad("no encapsulated content"))?;
+    encap.expect(0x06).ok_or_else(|| bad("no content type"))?;
+    let mut content = encap.explicit(0xa0).ok_or_else(|| bad("no content"))?;
+    let compressed = content.octets().ok_or_else(|| bad("the content is not an OCTET STRING"))?;
+    let cap = limit.min(compressed.len().saturating_mul(MAX_RATIO)).max(1024);
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(&compressed[..])
+        .take(cap as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| As2Error::decompression(format!("the zlib stream does not inflate: {e}")))?;
+    if out.len() > cap {
+        return Err(As2Error::decompression(format!(
+            "the compressed content inflates beyond {cap} bytes; refused as a compression bomb"
+        )));
+    }
+    Ok(out)
+}
+
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A reader over DER (and the definite-length BER that some senders write).
+struct Der<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Der<'a> {
+    fn new(bytes: &'a [u8]) -> Der<'a> {
+        Der { rest: bytes }
+    }
+
+    fn next(&mut self) -> Option<(u8, &'a [u8])> {
+        let (&tag, rest) = self.rest.split_first()?;
+        let (&first, mut rest) = rest.split_first()?;
+        let len = if first < 0x80 {
+            first as usize
+        } else {
+            let n = (first & 0x7f) as usize;
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+            rest = &rest[n..];
+            len
+        };
+        if rest.len() < len {
+            return None;
+        }
+        let (content, rest) = rest.split_at(len);
+        self.rest = rest;
+        Some((tag, content))
+    }
+
+    fn expect(&mut self, tag: u8) -> Option<Vec<u8>> {
+        self.next().filter(|(t, _)| *t == tag).map(|(_, c)| c.to_vec())
+    }
+
+    fn sequence(&mut self) -> Option<Der<'a>> {
+        self.next().filter(|(t, _)| *t == 0x30).map(|(_, c)| Der::new(c))
+    }
+
+    fn explicit(&mut self, tag: u8) -> Option<Der<'a>> {
+        self.next().filter(|(t, _)| *t == tag).map(|(_, c)| Der::new(c))
+    }
+
+    /// An OCTET STRING, primitive or constructed (BER chunks).
+    fn octets(&mut self) -> Option<Vec<u8>> {
+        match self.next()? {
+            (0x04, content) => Some(content.to_vec()),
+            (0x24, content) => {
+                let mut inner = Der::new(content);
+                let mut out = Vec::new();
+                while !inner.rest.is_empty() {
+                    out.extend(inner.octets()?);
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compressed_data_round_trips_and_bombs_are_refused() {
+        let content = b"ISA*00*...~".repeat(1000);
+        let der = compress(&content);
+        assert_eq!(decompress(&der, 1 << 20).unwrap(), content);
+        let err = decompress(&der, 1024).unwrap_err();
+        assert!(err.to_string().contains("compression bomb"), "{err}");
+        assert!(decompress(&der[..der.len() - 3], 1 << 20).is_err(), "truncated");
+        assert!(decompress(b"\x30\x03\x06\x01\x00", 1 << 20).is_err(), "not compressed-data");
+    }
+
+    #[test]
+    fn digest_names_in_both_spellings() {
+        assert_eq!(Digest::from_name("sha-256"), Some(Digest::Sha256));
+        assert_eq!(Digest::from_name(" SHA256"), Some(Digest::Sha256));
+        assert_eq!(Digest::from_name("md5"), None);
+        assert_eq!(Digest::Sha1.mic(b"abc"), "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=");
+    }
+}
