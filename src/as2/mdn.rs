@@ -199,7 +199,7 @@ mod tests {
         };
         let parties = MdnParties { ours: "US", theirs: "THEM" };
         let mdn = build(&parties, &disposition, Some((Digest::Sha256, &identity))).unwrap();
-        let read_back = read(&mdn.headers[0].1, &mdn.body, &[identity.certificate.clone()]).unwrap();
+        let read_back = read(&mdn.headers[0].1, &mdn.body, std::slice::from_ref(&identity.certificate)).unwrap();
         assert!(read_back.signed);
         assert_eq!(read_back.disposition.original_message_id, "abc@them");
         assert_eq!(read_back.disposition.error, None);

@@ -76,6 +76,8 @@ struct RawAs2 {
     as2_id: Option<String>,
     certificate: Option<String>,
     private_key: Option<Spanned<String>>,
+    mdn_url: Option<String>,
+    mdn_timeout_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -145,6 +147,11 @@ pub struct As2Config {
     pub as2_id: String,
     pub certificate: Option<PathBuf>,
     pub private_key: Option<Secret>,
+    /// Where partners POST asynchronous MDNs (our /as2 as they reach it); default: the
+    /// listen address.
+    pub mdn_url: Option<String>,
+    /// How long an asynchronous MDN may take before the message counts as failed.
+    pub mdn_timeout_seconds: u64,
 }
 
 /// The gateway's settings, checked.
@@ -185,7 +192,13 @@ impl Default for GatewayConfig {
                 max_requests_per_second: 50,
                 retry: RetryPolicy { max_attempts: 8, initial_backoff_seconds: 1, max_backoff_seconds: 300 },
             },
-            as2: As2Config { as2_id: "CROSSDOCK".into(), certificate: None, private_key: None },
+            as2: As2Config {
+                as2_id: "CROSSDOCK".into(),
+                certificate: None,
+                private_key: None,
+                mdn_url: None,
+                mdn_timeout_seconds: 3600,
+            },
             processing_workers: std::thread::available_parallelism().map_or(2, usize::from),
         }
     }
@@ -324,6 +337,8 @@ pub fn load(path: Option<&Path>) -> Result<GatewayConfig, Vec<Problem>> {
         }
         config.as2.certificate = as2.certificate.map(PathBuf::from);
         config.as2.private_key = as2.private_key.as_ref().and_then(|k| secret(k, "as2.private_key", &mut problem));
+        config.as2.mdn_url = as2.mdn_url;
+        config.as2.mdn_timeout_seconds = as2.mdn_timeout_seconds.unwrap_or(3600).max(1);
     }
     if let Some(workers) = raw.workers {
         if let Some(n) = workers.processing {

@@ -47,6 +47,8 @@ pub struct App {
     pub wake_delivery: Arc<Notify>,
     pub metrics: PrometheusHandle,
     pub tokens: Vec<Token>,
+    /// The gateway's AS2 certificate and key, when configured.
+    pub as2: Option<Arc<crate::as2::certs::Identity>>,
 }
 
 /// Why the gateway could not start, in words for whoever runs it.
@@ -95,6 +97,7 @@ pub fn serve(config: GatewayConfig) -> Result<(), StartError> {
         None => None,
     };
     let metrics = m::install().map_err(StartError::Config)?;
+    let as2 = crate::sources::as2::load_identity(&config).map_err(|e| StartError::Config(format!("[as2]: {e}")))?;
     let store = open_store(&config)?;
     take_over_counters(&store, &config.data_dir());
     let store: Arc<dyn Store> = store;
@@ -105,7 +108,7 @@ pub fn serve(config: GatewayConfig) -> Result<(), StartError> {
         .thread_name("crossdock")
         .build()
         .map_err(|e| StartError::Config(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(run(config, store, partners, metrics, tokens, tls));
+    let result = runtime.block_on(run(config, store, partners, metrics, tokens, tls, as2));
     runtime.shutdown_timeout(Duration::from_secs(5));
     result
 }
@@ -131,6 +134,7 @@ async fn run(
     metrics: PrometheusHandle,
     tokens: Vec<Token>,
     tls: Option<Arc<rustls::ServerConfig>>,
+    as2: Option<Arc<crate::as2::certs::Identity>>,
 ) -> Result<(), StartError> {
     let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -156,11 +160,21 @@ async fn run(
     .map_err(StartError::Config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let delivery_task = tokio::spawn(Arc::clone(&delivery).run(stop_rx.clone(), Duration::from_secs(10)));
+    let sender = crate::sinks::transport::Sender::new(
+        Arc::clone(&store),
+        Arc::clone(&partners),
+        as2.clone(),
+        config.as2.clone(),
+        &local,
+    )
+    .map_err(StartError::Config)?;
+    let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
     let background = tokio::spawn(background(
         Arc::clone(&store),
         Arc::clone(&partners),
         config.reload_interval_seconds,
         config.store.retention_days,
+        as2.clone(),
         stop_rx.clone(),
     ));
 
@@ -169,7 +183,7 @@ async fn run(
         header_timeout: Duration::from_secs(config.server.header_timeout_seconds),
         grace: Duration::from_secs(30),
     };
-    let app = Arc::new(App { config, store: Arc::clone(&store), partners, queue, wake_delivery, metrics, tokens });
+    let app = Arc::new(App { config, store: Arc::clone(&store), partners, queue, wake_delivery, metrics, tokens, as2 });
     let router = http::router(Arc::clone(&app));
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(listen = %local, "crossdock is serving on {scheme}://{local}");
@@ -182,6 +196,7 @@ async fn run(
     let _ = server_task.await;
     tokio::task::spawn_blocking(move || processor.stop()).await.ok();
     let _ = delivery_task.await;
+    let _ = sender_task.await;
     let _ = background.await;
     drop(app);
     tracing::info!("stopped");
@@ -216,6 +231,7 @@ async fn background(
     partners: Arc<PartnerSet>,
     reload_seconds: u64,
     retention_days: u32,
+    as2: Option<Arc<crate::as2::certs::Identity>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut reload = tokio::time::interval(Duration::from_secs(reload_seconds.max(1)));
@@ -231,10 +247,12 @@ async fn background(
             }
             _ = gauges.tick() => {
                 let (store, reported) = (Arc::clone(&store), Arc::clone(&reported));
+                let (partners, as2) = (Arc::clone(&partners), as2.clone());
                 let _ = tokio::task::spawn_blocking(move || {
                     if let Ok(mut reported) = reported.lock() {
                         publish_gauges(store.as_ref(), &mut reported);
                     }
+                    publish_certificate_expiry(&partners, as2.as_deref());
                 })
                 .await;
             }
@@ -245,6 +263,29 @@ async fn background(
                     Ok(Ok(n)) if n > 0 => tracing::info!(messages = n, retention_days, "raw payloads purged"),
                     Ok(Err(err)) => tracing::warn!(error = %err, "retention purge failed"),
                     _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// `crossdock_certificate_expiry_timestamp_seconds{owner, file}`: when each certificate in use
+/// expires (ours and every partner's), for an alert well before it does.
+fn publish_certificate_expiry(partners: &PartnerSet, ours: Option<&crate::as2::certs::Identity>) {
+    use crate::as2::certs;
+    if let Some(identity) = ours {
+        if let Some(at) = certs::expires_at(&identity.certificate) {
+            metrics::gauge!(m::CERTIFICATE_EXPIRY, "owner" => "crossdock", "file" => "as2.certificate").set(at as f64);
+        }
+    }
+    for partner in partners.current().all() {
+        let Some(as2) = &partner.as2 else { continue };
+        for path in &as2.certificates {
+            let Ok(found) = certs::load_certificates(path) else { continue };
+            for cert in found {
+                if let Some(at) = certs::expires_at(&cert) {
+                    metrics::gauge!(m::CERTIFICATE_EXPIRY, "owner" => partner.id.clone(), "file" => path.display().to_string())
+                        .set(at as f64);
                 }
             }
         }

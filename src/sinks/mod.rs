@@ -1,4 +1,5 @@
 //! Sinks: where processed documents go. `erp` delivers canonical JSON to the ERP (or the
-//! embedded outbox).
+//! embedded outbox); `transport` sends rendered EDI and acknowledgments to partners.
 
 pub mod erp;
+pub mod transport;

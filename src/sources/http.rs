@@ -83,6 +83,7 @@ type Answer = Result<Response, Problem>;
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v1/inbound", post(inbound))
+        .route("/as2", post(super::as2::receive))
         .route("/v1/hooks/{partner}", post(hook))
         .route("/v1/outbound", post(outbound))
         .route("/v1/messages", get(search))
@@ -156,7 +157,7 @@ fn authorize(app: &App, headers: &HeaderMap, role: Role) -> Result<(), Problem> 
 }
 
 /// Reads a body within the size limit and the body timeout.
-async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, Problem> {
+pub(crate) async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Bytes, Problem> {
     let max = app.config.server.max_body_bytes;
     let too_large = || {
         Problem::new(
@@ -213,7 +214,7 @@ fn not_edi(body: &[u8]) -> Problem {
     )
 }
 
-fn correlation_id(headers: &HeaderMap) -> String {
+pub(crate) fn correlation_id(headers: &HeaderMap) -> String {
     headers
         .get("x-correlation-id")
         .and_then(|v| v.to_str().ok())

@@ -1,5 +1,6 @@
 //! Sources: where messages come in. `http` is the HTTP API (inbound EDI, webhooks, outbound
-//! documents, operations); `server` the listener it runs on.
+//! documents, operations); `as2` the AS2 endpoint; `server` the listener it runs on.
 
+pub mod as2;
 pub mod http;
 pub mod server;
