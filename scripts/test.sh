@@ -10,12 +10,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=target/test-venv
-python_packages=(pydifact==0.2.3 jsonschema==4.26.0 badx12==0.2.2 prometheus-client==0.21.1)
-check_imports='import collections, collections.abc; collections.Iterable = collections.abc.Iterable; import pydifact, jsonschema, badx12, prometheus_client'
+python_packages=(pydifact==0.2.3 jsonschema==4.26.0 badx12==0.2.2 prometheus-client==0.21.1 pyas2lib==1.4.4)
+check_imports='import collections, collections.abc; collections.Iterable = collections.abc.Iterable; import pydifact, jsonschema, badx12, prometheus_client, pyas2lib.as2'
 if ! "$venv/bin/python" -c "$check_imports" 2>/dev/null; then
   echo "test.sh: setting up the Python test tools in $venv" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_packages[@]}"
+  # pyas2lib's oscrypto 1.3.0 reads the OpenSSL version with a pattern that misses two-digit
+  # patch numbers ("3.0.19"): widen it in this virtualenv's copy, not in the system.
+  "$venv/bin/python" - <<'PATCH'
+import pathlib, oscrypto
+base = pathlib.Path(oscrypto.__file__).parent / "_openssl"
+for name in ("_libcrypto_cffi.py", "_libcrypto_ctypes.py"):
+    path = base / name
+    text = path.read_text()
+    path.write_text(text.replace(r"'\\b(\\d\\.\\d\\.\\d[a-z]*)\\b'", r"'\\b(\\d+\\.\\d+\\.\\d+[a-z]*)\\b'"))
+PATCH
   "$venv/bin/python" -c "$check_imports"
 fi
 export CROSSDOCK_TEST_PYTHON="$PWD/$venv/bin/python"

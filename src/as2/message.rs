@@ -116,7 +116,14 @@ pub fn open(
                 })?;
                 let decrypted = cms::decrypt(&der, &identity.certificate, &identity.key)?;
                 encrypted = true;
-                entity = Entity::parse(&decrypted)?;
+                // Garbage out of a decryption that "worked" is a corrupted or misdirected
+                // envelope, not a MIME problem of the sender's.
+                entity = Entity::parse(&decrypted).map_err(|e| {
+                    As2Error::decryption(format!(
+                        "the decrypted content is not a MIME entity ({}): corrupted in transit, or encrypted for another key",
+                        e.detail
+                    ))
+                })?;
             }
             continue;
         }
@@ -298,6 +305,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn sign_then_compress_and_a_base64_body_open_too() {
+        let (us, them) = (identity("US"), identity("THEM"));
+        let certs = [us.certificate.clone()];
+        let wrapping = Wrapping {
+            sign: Some(Digest::Sha256),
+            encrypt: None,
+            compress: false,
+            identity: &them,
+            partner_certificates: &certs,
+        };
+        let signed = build(b"UNB+UNOC:3+X+Y'", "application/edifact", "o.edi", &wrapping).unwrap();
+        let signed_entity = Entity { headers: signed.headers.clone(), body: signed.body.clone() };
+        // Sign, then compress the signed entity, then send it base64 with the encoding in the
+        // HTTP headers.
+        let compressed = cms::compress(&signed_entity.to_bytes());
+        let base64 = mime::base64_lines(&compressed);
+        let their_certs = [them.certificate.clone()];
+        let keys = Keys { identity: Some(&us), partner_certificates: &their_certs };
+        let request =
+            MdnRequest { wanted: true, micalg: Some((Digest::Sha256, "sha256".into())), ..MdnRequest::default() };
+        let opened = open(
+            "application/pkcs7-mime; smime-type=compressed-data",
+            Some("base64"),
+            &base64,
+            &keys,
+            &request,
+            1 << 20,
+        )
+        .unwrap();
+        assert_eq!(opened.payload, b"UNB+UNOC:3+X+Y'");
+        assert!(opened.compressed && opened.signed.is_some() && !opened.encrypted);
+        assert_eq!(opened.mic.0, signed.mic.0, "the MIC is over the signed part, wherever it sits");
+        assert_eq!(opened.mic.1, "sha256", "answered in the sender's spelling");
     }
 
     #[test]

@@ -26,8 +26,12 @@ pub enum Command {
 
 pub fn run(command: Command) -> u8 {
     let Command::New { as2_id, out, days } = command;
-    if as2_id.is_empty() || as2_id.len() > 128 || !as2_id.chars().all(|c| c.is_ascii_graphic()) {
-        eprintln!("crossdock: --as2-id must be 1 to 128 printable ASCII characters without spaces");
+    // RFC 4130 section 6.2: printable ASCII, spaces allowed (the header quotes them).
+    let printable = as2_id.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+    if as2_id.is_empty() || as2_id.len() > 128 || !printable || as2_id.trim() != as2_id {
+        eprintln!(
+            "crossdock: --as2-id must be 1 to 128 printable ASCII characters, without leading or trailing spaces"
+        );
         return EXIT_USAGE;
     }
     let stem: String =

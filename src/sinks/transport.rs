@@ -190,7 +190,9 @@ impl Sender {
                 request = request.header("Receipt-Delivery-Option", &self.mdn_url);
             }
         }
-        let mic = Some((built.mic.0.clone(), micalg.to_owned()));
+        // Only a signed message binds the MDN to our bytes: RFC 4130 asks for a MIC on every
+        // MDN, but receivers commonly leave it out for unsigned messages.
+        let mic = Digest::from_name(&profile.sign).map(|_| (built.mic.0.clone(), micalg.to_owned()));
         let response = match request.body(built.body).send().await {
             Ok(response) => response,
             Err(err) => return retry(sendable, "as2", format!("could not send to {url}: {err}"), Some(message_id)),

@@ -358,6 +358,10 @@ fn write_send(conn: &Connection, attempt: &SendAttempt) -> Result<()> {
             now,
         ],
     )?;
+    if new_state == "held" {
+        // Nothing was attempted (no transport for the recipient): the transmission says why.
+        return Ok(());
+    }
     match acknowledgment {
         Some(ack) => {
             if new_state == "sent" {

@@ -5,6 +5,7 @@ mod harness;
 mod support;
 
 mod ack;
+mod as2;
 mod gateway;
 mod parse;
 mod partners;
