@@ -92,14 +92,6 @@ fn stored(gateway: &Gateway, icn: u32) -> Vec<Value> {
     found.as_array().cloned().unwrap_or_else(|| found["messages"].as_array().cloned().unwrap_or_default())
 }
 
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn pyas2lib_sends_with_every_option_and_reads_our_mdns() {
     let setup = Setup::new("require_signed = false\nrequire_encrypted = false\n", "http://127.0.0.1:9/as2");
