@@ -1,7 +1,10 @@
 //! Certificates and keys: the partners' public certificates (PEM files named by profiles),
 //! the gateway's own certificate and private key, and self-signed pairs for onboarding.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::SystemTime;
 
 use openssl::asn1::{Asn1Integer, Asn1Time};
 use openssl::bn::BigNum;
@@ -32,10 +35,33 @@ pub fn load_certificates(path: &Path) -> Result<Vec<X509>, String> {
 }
 
 /// The certificates of several files (a partner's, during a rollover), in order.
+///
+/// Parsed once per file version: a file is read again only when its modification time or size
+/// changes (parsing PEM took longer than decrypting a message).
 pub fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<X509>, String> {
+    type Cache = HashMap<PathBuf, (Option<SystemTime>, u64, Vec<X509>)>;
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut out = Vec::new();
     for path in paths {
-        out.extend(load_certificates(path)?);
+        let meta =
+            std::fs::metadata(path).map_err(|e| format!("cannot read the certificate file {}: {e}", path.display()))?;
+        let version = (meta.modified().ok(), meta.len());
+        let cached = cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(path).filter(|(m, l, _)| (*m, *l) == version).map(|(_, _, certs)| certs.clone()));
+        let certs = match cached {
+            Some(certs) => certs,
+            None => {
+                let certs = load_certificates(path)?;
+                if let Ok(mut c) = cache.lock() {
+                    c.insert(path.clone(), (version.0, version.1, certs.clone()));
+                }
+                certs
+            }
+        };
+        out.extend(certs);
     }
     Ok(out)
 }

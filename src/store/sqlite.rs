@@ -19,7 +19,9 @@ use crate::control_numbers::{nth, Counters, CONTROL_NUMBER_MAX};
 
 /// Most writes one transaction takes.
 const GROUP_MAX: usize = 512;
-/// Below this many queued writes (but more than one) the writer waits `GATHER_WAIT` for more.
+/// With at least `GATHER_FROM` but fewer than `GROUP_GATHER` writes queued, the writer waits
+/// `GATHER_WAIT` for more. Fewer mean light load: waiting would only add latency.
+const GATHER_FROM: usize = 8;
 const GROUP_GATHER: usize = 64;
 const GATHER_WAIT: std::time::Duration = std::time::Duration::from_micros(500);
 
@@ -199,7 +201,7 @@ fn writer_loop(conn: Connection, ops: Receiver<Op>) {
             }
         };
         drain(&mut batch);
-        if batch.len() > 1 && batch.len() < GROUP_GATHER {
+        if batch.len() >= GATHER_FROM && batch.len() < GROUP_GATHER {
             // Busy: a moment more gathers a bigger group, and one commit of many writes
             // rewrites each hot page once instead of once per commit.
             std::thread::sleep(GATHER_WAIT);
