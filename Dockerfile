@@ -16,6 +16,7 @@ RUN apt-get update \
 COPY --from=build /src/target/release/crossdock /usr/local/bin/crossdock
 COPY deploy/crossdock.container.toml /etc/crossdock/crossdock.toml
 COPY --chown=crossdock partners /srv/crossdock/partners
+COPY --chown=crossdock certs /srv/crossdock/certs
 WORKDIR /srv/crossdock
 RUN mkdir -p data && chown crossdock data
 USER crossdock

@@ -650,6 +650,13 @@ fn resolve(c: &mut Checker<'_>, raw: RawProfile, path: &Path) -> Partner {
         if certificates.is_empty() {
             c.problem(a.certificate.span(), "as2.certificate needs at least one certificate file");
         }
+        // Checked now, so a typo or a private key in place of the certificate is reported at
+        // load and not when the partner's first message arrives.
+        for path in &certificates {
+            if let Err(e) = crate::as2::certs::load_certificates(path) {
+                c.problem(a.certificate.span(), format!("as2.certificate: {e}"));
+            }
+        }
         if a.as2_id.is_empty() || a.as2_id.len() > 128 || a.as2_id.chars().any(|ch| ch.is_control()) {
             c.problem(spanned.span(), format!("as2.as2_id must be 1 to 128 printable characters, not {:?}", a.as2_id));
         }
