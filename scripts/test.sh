@@ -5,7 +5,7 @@
 # It sets up what the tests need that Rust does not bring: a Python virtualenv with the
 # independent implementations the tests check Crossdock against (pydifact for EDIFACT, badx12
 # for X12 envelopes, jsonschema for the canonical schemas, prometheus_client's parser for
-# the metrics text).
+# the metrics text, pyas2lib as an AS2 partner), and OpenSSH's sshd for the SFTP tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +29,17 @@ PATCH
   "$venv/bin/python" -c "$check_imports"
 fi
 export CROSSDOCK_TEST_PYTHON="$PWD/$venv/bin/python"
+
+# The SFTP tests run a real OpenSSH sshd (their own config, key and port; the system's sshd is
+# never touched). Install the server package when it is missing.
+if [ ! -x /usr/sbin/sshd ]; then
+  echo "test.sh: installing openssh-server for the SFTP tests" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: /usr/sbin/sshd is missing and installing it needs root: apt-get install openssh-server" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q openssh-server >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q openssh-server >/dev/null; }
+fi
 
 cargo test --workspace --locked

@@ -169,6 +169,13 @@ async fn run(
     )
     .map_err(StartError::Config)?;
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
+    let sftp_task = tokio::spawn(crate::sources::sftp::run(
+        Arc::clone(&store),
+        Arc::clone(&partners),
+        queue.clone(),
+        config.server.max_body_bytes,
+        stop_rx.clone(),
+    ));
     let background = tokio::spawn(background(
         Arc::clone(&store),
         Arc::clone(&partners),
@@ -197,6 +204,7 @@ async fn run(
     tokio::task::spawn_blocking(move || processor.stop()).await.ok();
     let _ = delivery_task.await;
     let _ = sender_task.await;
+    let _ = sftp_task.await;
     let _ = background.await;
     drop(app);
     tracing::info!("stopped");

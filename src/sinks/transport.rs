@@ -110,7 +110,7 @@ impl Sender {
             Some(partner) => match partner.documents.send_via {
                 Some(Transport::As2) => self.send_as2(&sendable, partner).await,
                 Some(Transport::Webhook) => self.send_webhook(&sendable, partner).await,
-                Some(Transport::Sftp) => held(&sendable, "SFTP upload is not available in this version".into()),
+                Some(Transport::Sftp) => self.send_sftp(&sendable, partner).await,
                 None => held(&sendable, "the partner's profile names no transport (documents.send_via)".into()),
             },
         };
@@ -266,6 +266,31 @@ impl Sender {
                     crate::sources::as2::judge_mdn(&read.disposition, mic.as_ref(), read.signed, profile.mdn_signed);
                 SendAttempt { outcome, detail, mdn: Some(raw_mdn), ..base }
             }
+        }
+    }
+
+    async fn send_sftp(&self, sendable: &Sendable, partner: &Partner) -> SendAttempt {
+        let Some(profile) = partner.sftp.clone() else { return held(sendable, "no [sftp] section".into()) };
+        if profile.outbox.is_none() {
+            return held(sendable, "the partner's [sftp] has no outbox".into());
+        }
+        // Unique per transmission: OpenSSH refuses to rename over an existing file.
+        let name = format!("{}.edi", sendable.id);
+        let payload = sendable.payload.clone();
+        let uploaded =
+            tokio::task::spawn_blocking(move || crate::sources::sftp::upload(&profile, &name, &payload)).await;
+        match uploaded {
+            Ok(Ok(path)) => SendAttempt {
+                transmission_id: sendable.id.clone(),
+                transport: "sftp".into(),
+                outcome: SendOutcome::Sent,
+                detail: format!("uploaded as {path}"),
+                as2_message_id: None,
+                mic: None,
+                mdn: None,
+            },
+            Ok(Err(err)) => retry(sendable, "sftp", err.to_string(), None),
+            Err(_) => retry(sendable, "sftp", "the upload failed unexpectedly".into(), None),
         }
     }
 

@@ -495,6 +495,10 @@ pub trait Store: Send + Sync + 'static {
     /// Transmissions due at `now`, oldest first; marks AS2 MDNs overdue at `now` as failed.
     fn sendable(&self, now: Millis, limit: usize) -> Result<Vec<Sendable>>;
     fn record_send(&self, attempt: SendAttempt) -> tokio::sync::oneshot::Receiver<Result<()>>;
+    /// Stores a file taken from a partner's SFTP inbox, remembering its name and digest.
+    fn accept_file(&self, message: NewMessage, name: &str) -> tokio::sync::oneshot::Receiver<Result<Accepted>>;
+    /// The message a file with this name and content was stored as, if it was.
+    fn file_taken(&self, partner: &str, name: &str, sha256: &str) -> Result<Option<String>>;
     /// The transmission an asynchronous MDN answers.
     fn awaited_mdn(&self, as2_message_id: &str) -> Result<Option<AwaitedMdn>>;
 }

@@ -157,6 +157,17 @@ const MIGRATIONS: &[(i64, &str)] = &[
     CREATE INDEX transmissions_by_as2_message_id ON transmissions (as2_message_id)
         WHERE as2_message_id IS NOT NULL;
     CREATE INDEX transmissions_by_message ON transmissions (message_id);
+
+    -- Files taken from partners' SFTP inboxes: a file stored but not yet moved to the archive
+    -- (the gateway died in between) is recognised by name and digest, and only moved.
+    CREATE TABLE sftp_files (
+        partner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        message_id TEXT NOT NULL REFERENCES messages (id),
+        at INTEGER NOT NULL,
+        PRIMARY KEY (partner, name, sha256)
+    );
     "#,
     ),
 ];

@@ -1011,6 +1011,49 @@ impl Store for SqliteStore {
         })
     }
 
+    fn accept_file(&self, message: NewMessage, name: &str) -> oneshot::Receiver<Result<Accepted>> {
+        let sha256 = hex::encode(Sha256::digest(&message.raw));
+        let id = new_id();
+        let name = name.to_owned();
+        self.submit(move |conn| {
+            let now = now_millis();
+            exec(
+                conn,
+                "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
+                     correlation_id, sha256, size, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    id,
+                    message.direction.as_str(),
+                    message.transport,
+                    message.content.as_str(),
+                    now,
+                    message.partner,
+                    message.correlation_id,
+                    sha256,
+                    message.raw.len() as i64,
+                    message.raw,
+                ],
+            )?;
+            exec(
+                conn,
+                "INSERT INTO sftp_files (partner, name, sha256, message_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![message.partner, name, sha256, id, now],
+            )?;
+            Ok(Accepted { message_id: id, correlation_id: message.correlation_id })
+        })
+    }
+
+    fn file_taken(&self, partner: &str, name: &str, sha256: &str) -> Result<Option<String>> {
+        self.read(|conn| {
+            let id = conn
+                .prepare_cached("SELECT message_id FROM sftp_files WHERE partner = ?1 AND name = ?2 AND sha256 = ?3")?
+                .query_row([partner, name, sha256], |r| r.get(0))
+                .optional()?;
+            Ok(id)
+        })
+    }
+
     fn record_receipt(&self, receipt: NewReceipt) -> oneshot::Receiver<Result<()>> {
         self.submit(move |conn| insert_receipt(conn, &receipt, None, now_millis()))
     }

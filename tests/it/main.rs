@@ -10,4 +10,5 @@ mod gateway;
 mod parse;
 mod partners;
 mod properties;
+mod sftp;
 mod translate;
