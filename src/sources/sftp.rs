@@ -174,9 +174,12 @@ struct PartnerPoll {
     next: Option<tokio::time::Instant>,
     failures: u32,
     running: bool,
-    /// Name → (size, modification time) at the previous listing.
-    seen: HashMap<String, (u64, u64)>,
+    /// What the previous listing saw.
+    seen: Listing,
 }
+
+/// File name → (size, modification time).
+type Listing = HashMap<String, (u64, u64)>;
 
 /// One poll: list, take the files that stood still since the last listing, store, archive.
 /// Returns this listing (for the next poll's comparison) and how many files were taken.
@@ -185,9 +188,9 @@ fn poll_once(
     profile: &SftpProfile,
     store: &dyn Store,
     queue: &Queue,
-    previous: HashMap<String, (u64, u64)>,
+    previous: Listing,
     limit: u64,
-) -> Result<(HashMap<String, (u64, u64)>, usize), SftpError> {
+) -> Result<(Listing, usize), SftpError> {
     let connection = connect(profile)?;
     let sftp = &connection.sftp;
     let inbox = Path::new(&profile.inbox);
