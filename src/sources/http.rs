@@ -335,7 +335,32 @@ async fn outbound(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -
         partner: Some(partner_id),
         content: Content::Json,
     };
-    store_message(&app, message).await
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned);
+    if key.as_ref().is_some_and(|k| k.len() > 255) {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "bad-idempotency-key",
+            "Bad Idempotency-Key",
+            "at most 255 characters",
+        ));
+    }
+    let stored = app.store.accept_outbound(message, key).await.map_err(|_| Problem::store(StoreError::Closed))?;
+    let (accepted, repeated) = stored.map_err(Problem::store)?;
+    if !repeated {
+        app.queue.push(accepted.message_id.clone());
+    }
+    // A repeat answers 200 with the message the first request made; nothing is sent twice.
+    let status = if repeated { StatusCode::OK } else { StatusCode::ACCEPTED };
+    let mut response = (status, Json(&accepted)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&format!("/v1/messages/{}", accepted.message_id)) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]

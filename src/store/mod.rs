@@ -495,6 +495,13 @@ pub trait Store: Send + Sync + 'static {
     /// Transmissions due at `now`, oldest first; marks AS2 MDNs overdue at `now` as failed.
     fn sendable(&self, now: Millis, limit: usize) -> Result<Vec<Sendable>>;
     fn record_send(&self, attempt: SendAttempt) -> tokio::sync::oneshot::Receiver<Result<()>>;
+    /// Stores an outbound request; with an idempotency key already used for the same body, the
+    /// message that key made instead (`Ok((accepted, true))`); used for another body, a conflict.
+    fn accept_outbound(
+        &self,
+        message: NewMessage,
+        idempotency_key: Option<String>,
+    ) -> tokio::sync::oneshot::Receiver<Result<(Accepted, bool)>>;
     /// Stores a file taken from a partner's SFTP inbox, remembering its name and digest.
     fn accept_file(&self, message: NewMessage, name: &str) -> tokio::sync::oneshot::Receiver<Result<Accepted>>;
     /// The message a file with this name and content was stored as, if it was.

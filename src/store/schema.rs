@@ -168,6 +168,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         at INTEGER NOT NULL,
         PRIMARY KEY (partner, name, sha256)
     );
+
+    -- Idempotency-Key of POST /v1/outbound: a repeated request gets the message it made.
+    CREATE TABLE outbound_requests (
+        idempotency_key TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL REFERENCES messages (id),
+        sha256 TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
     "#,
     ),
 ];

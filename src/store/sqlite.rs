@@ -1011,6 +1011,62 @@ impl Store for SqliteStore {
         })
     }
 
+    fn accept_outbound(
+        &self,
+        message: NewMessage,
+        idempotency_key: Option<String>,
+    ) -> oneshot::Receiver<Result<(Accepted, bool)>> {
+        let sha256 = hex::encode(Sha256::digest(&message.raw));
+        let id = new_id();
+        self.submit(move |conn| {
+            if let Some(key) = &idempotency_key {
+                let earlier: Option<(String, String, String)> = one(
+                    conn,
+                    "SELECT r.message_id, r.sha256, m.correlation_id FROM outbound_requests r
+                     JOIN messages m ON m.id = r.message_id WHERE r.idempotency_key = ?1",
+                    [key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+                if let Some((message_id, earlier_sha, correlation_id)) = earlier {
+                    if earlier_sha != sha256 {
+                        return Err(StoreError::Conflict(format!(
+                            "Idempotency-Key {key:?} was used for another document (message {message_id})"
+                        )));
+                    }
+                    return Ok((Accepted { message_id, correlation_id }, true));
+                }
+            }
+            let now = now_millis();
+            exec(
+                conn,
+                "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
+                     correlation_id, sha256, size, raw)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    id,
+                    message.direction.as_str(),
+                    message.transport,
+                    message.content.as_str(),
+                    now,
+                    message.partner,
+                    message.correlation_id,
+                    sha256,
+                    message.raw.len() as i64,
+                    message.raw,
+                ],
+            )?;
+            if let Some(key) = &idempotency_key {
+                exec(
+                    conn,
+                    "INSERT INTO outbound_requests (idempotency_key, message_id, sha256, at) VALUES (?1, ?2, ?3, ?4)",
+                    params![key, id, sha256, now],
+                )?;
+            }
+            Ok((Accepted { message_id: id, correlation_id: message.correlation_id }, false))
+        })
+    }
+
     fn accept_file(&self, message: NewMessage, name: &str) -> oneshot::Receiver<Result<Accepted>> {
         let sha256 = hex::encode(Sha256::digest(&message.raw));
         let id = new_id();

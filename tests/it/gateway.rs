@@ -664,3 +664,61 @@ fn the_dashboard_queries_only_metrics_the_gateway_exports() {
         );
     }
 }
+
+#[test]
+fn outbound_posts_are_idempotent_and_go_out_over_a_signed_webhook() {
+    use hmac::{Hmac, Mac};
+    let dir = scratch();
+    let partner_hook = Erp::start();
+    // The partner's endpoint fails once, then takes it.
+    partner_hook.plan([Answer::Status(503, "busy")]);
+    std::fs::write(dir.path().join("hook.secret"), "s3cret").unwrap();
+    std::fs::write(
+        dir.path().join("partners/hooked.toml"),
+        format!(
+            "id = \"hooked\"\n[x12]\ninterchange_id = \"ZZ:HOOKED\"\nversion = \"005010\"\nacknowledgment = \"none\"\n\
+             [documents]\nreceive = [\"850\"]\nsend = [\"855\"]\nsend_via = \"webhook\"\n\
+             [webhook]\nsecret = \"file:hook.secret\"\nurl = \"{}\"\n",
+            partner_hook.url()
+        ),
+    )
+    .unwrap();
+    let gateway = Gateway::start(dir.path(), "");
+    let golden =
+        std::fs::read_to_string(crate::support::repo("tests/fixtures/golden/crossdock_855_5010.jsonl")).unwrap();
+    let mut document: Value = serde_json::Deserializer::from_str(&golden).into_iter().next().unwrap().unwrap();
+    document.as_object_mut().unwrap().remove("envelope");
+    document["partner"] = "hooked".into();
+    let body = document.to_string();
+    let first = gateway.request("POST", "/v1/outbound", &[("Idempotency-Key", "erp-order-77")], body.as_bytes());
+    assert_eq!(first.status, 202, "{}", first.text());
+    let again = gateway.request("POST", "/v1/outbound", &[("Idempotency-Key", "erp-order-77")], body.as_bytes());
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["message_id"], first.json()["message_id"], "the same message, not a second one");
+    let mut other = document.clone();
+    other["document"]["po_number"] = "SOMETHING-ELSE".into();
+    let reused =
+        gateway.request("POST", "/v1/outbound", &[("Idempotency-Key", "erp-order-77")], other.to_string().as_bytes());
+    assert_eq!(reused.status, 409, "{}", reused.text());
+
+    let id = first.json()["message_id"].as_str().unwrap().to_owned();
+    let message = gateway.wait_for_state(&id, "sent");
+    let sent = partner_hook.wait_for(2);
+    assert_eq!(sent.len(), 2, "one refused attempt, one accepted: nothing sent twice once accepted");
+    let rendered = message["rendered"].as_str().unwrap();
+    for request in &sent {
+        assert_eq!(request.body, rendered);
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+        mac.update(request.body.as_bytes());
+        let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(request.headers.get("x-crossdock-signature"), Some(&expected));
+    }
+    let transmission = &message["transmissions"][0];
+    assert_eq!(transmission["transport"], "webhook");
+    assert_eq!(transmission["attempts"], 2);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(partner_hook.received().len(), 2);
+    let listed = gateway.get_json("/v1/messages?partner=hooked");
+    let listed = listed.as_array().cloned().unwrap_or_else(|| listed["messages"].as_array().cloned().unwrap());
+    assert_eq!(listed.len(), 1, "one outbound message for two identical POSTs");
+}
