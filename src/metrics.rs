@@ -22,6 +22,7 @@ pub const PARTNERS_LOADED: &str = "crossdock_partners_loaded";
 pub const PARTNER_PROFILE_PROBLEMS: &str = "crossdock_partner_profile_problems";
 pub const PARTNER_RELOADS: &str = "crossdock_partner_reloads_total";
 pub const HTTP_REQUESTS: &str = "crossdock_http_requests_total";
+pub const ACKS_OVERDUE: &str = "crossdock_acknowledgments_overdue";
 pub const CERTIFICATE_EXPIRY: &str = "crossdock_certificate_expiry_timestamp_seconds";
 
 /// Buckets for latencies from a millisecond to a minute.
@@ -67,6 +68,10 @@ fn describe() {
     describe_gauge!(PARTNER_PROFILE_PROBLEMS, "Problems in the partner profile files at the last (re)load");
     describe_counter!(PARTNER_RELOADS, "Partner profile reloads, by outcome (ok, failed)");
     describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by route and status code");
+    describe_gauge!(
+        ACKS_OVERDUE,
+        "Messages we sent whose functional acknowledgment is past the profile's deadline, by partner"
+    );
     describe_gauge!(
         CERTIFICATE_EXPIRY,
         Unit::Seconds,

@@ -103,6 +103,10 @@ pub struct SetReport {
     pub data_errors: Vec<DataError>,
     /// We do not translate this type, or the partner's profile does not receive it.
     pub unsupported: bool,
+    /// A 997/999/CONTRL: what it acknowledges (None if it cannot be read).
+    pub acknowledgment: Option<crate::ack::received::ReceivedAck>,
+    /// The set is a 997/999/CONTRL, read rather than translated.
+    pub is_acknowledgment: bool,
     pub document: Option<Box<CanonicalDocument>>,
 }
 
@@ -203,7 +207,13 @@ pub fn process(input: &[u8], partners: &Partners, options: ParseOptions) -> Proc
             }
             Event::TransactionSet(set) => {
                 let partner = partner_for(partners, &set);
-                let outcome = translate_set(&set, partner);
+                let is_acknowledgment = crate::ack::received::is_acknowledgment(&set.id());
+                let acknowledgment = if is_acknowledgment { crate::ack::received::read_set(&set) } else { None };
+                let outcome = if is_acknowledgment {
+                    Outcome::Rejected { errors: Vec::new() }
+                } else {
+                    translate_set(&set, partner)
+                };
                 let Some(interchange) = processed.interchanges.last_mut() else { continue };
                 if interchange.partner.is_none() {
                     interchange.partner = partner.map(|p| p.id.clone());
@@ -246,6 +256,8 @@ pub fn process(input: &[u8], partners: &Partners, options: ParseOptions) -> Proc
                     syntax_errors: set.errors().to_vec(),
                     data_errors,
                     unsupported,
+                    acknowledgment,
+                    is_acknowledgment,
                     document,
                 };
                 if let Some(group) = interchange.groups.last_mut() {

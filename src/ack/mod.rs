@@ -5,6 +5,7 @@
 //! envelope and control numbers come from the caller (`AckEnvelope`).
 
 mod contrl;
+pub mod received;
 mod x12;
 
 use crossdock_parsers::tree::Interchange;

@@ -92,6 +92,7 @@ struct RawDocuments {
     receive: Option<Vec<Spanned<String>>>,
     send: Option<Vec<Spanned<String>>>,
     send_via: Option<Spanned<String>>,
+    acknowledgment_deadline_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +237,9 @@ pub struct Documents {
     pub receive: Vec<String>,
     pub send: Vec<String>,
     pub send_via: Option<Transport>,
+    /// Seconds within which the partner acknowledges (997/999/CONTRL/TA1) what we send; past
+    /// it the message is flagged. None: no acknowledgment is expected.
+    pub acknowledgment_deadline_seconds: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -769,7 +773,9 @@ fn resolve(c: &mut Checker<'_>, raw: RawProfile, path: &Path) -> Partner {
             None if webhook.as_ref().is_some_and(|w| w.url.is_some()) => Some(Transport::Webhook),
             None => None,
         };
-        Documents { receive, send, send_via }
+        let acknowledgment_deadline_seconds =
+            raw_docs.and_then(|d| d.acknowledgment_deadline_seconds).filter(|m| *m > 0);
+        Documents { receive, send, send_via, acknowledgment_deadline_seconds }
     };
 
     let erp = raw.erp.as_ref().map(|e| {

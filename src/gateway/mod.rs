@@ -321,4 +321,9 @@ fn publish_gauges(store: &dyn Store, reported: &mut std::collections::HashSet<St
             reported.insert(partner);
         }
     }
+    if let Ok(overdue) = store.overdue_acknowledgments(now_millis()) {
+        for (partner, n) in overdue {
+            metrics::gauge!(m::ACKS_OVERDUE, "partner" => partner).set(n as f64);
+        }
+    }
 }

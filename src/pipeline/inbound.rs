@@ -34,6 +34,8 @@ pub fn process_inbound(pending: &Pending, partners: &Partners, store: &dyn Store
         acknowledgments: Vec::new(),
         seen: Vec::new(),
         rendered: None,
+        group_control_number: None,
+        received_acks: Vec::new(),
         detail: String::new(),
     };
     match pending.content {
@@ -106,6 +108,9 @@ fn edi(pending: &Pending, partners: &Partners, store: &dyn Store, out: &mut Proc
     }
     out.state = if !out.documents.is_empty() {
         MessageState::Translated
+    } else if !out.received_acks.is_empty() && out.errors.is_empty() {
+        // Only acknowledgments of what we sent: read and matched, nothing to deliver.
+        MessageState::Delivered
     } else if duplicates > 0 && duplicates == processed.interchanges.len() {
         MessageState::Duplicate
     } else {
@@ -118,6 +123,7 @@ fn edi(pending: &Pending, partners: &Partners, store: &dyn Store, out: &mut Proc
         }
         MessageState::Translated => format!("{} document(s) translated", out.documents.len()),
         MessageState::Duplicate => "refused: duplicate interchange".into(),
+        MessageState::Delivered => format!("{} acknowledgment(s) of what we sent, reconciled", out.received_acks.len()),
         _ => format!("refused: {refused} problem(s), see errors"),
     };
 }
@@ -215,6 +221,16 @@ fn interchange(
         }
         for set in &group.sets {
             let set_where = format!("{where_}, transaction set {} {}", set.id, set.control_number);
+            if set.is_acknowledgment {
+                match &set.acknowledgment {
+                    Some(ack) => out.received_acks.push(ack.clone()),
+                    None => out.errors.push(format!(
+                        "{set_where}: an acknowledgment without its result (AK9 or UCI): it cannot be matched"
+                    )),
+                }
+                out.document_type.get_or_insert_with(|| set.id.clone());
+                continue;
+            }
             if set.unsupported {
                 out.errors.push(format!(
                     "{set_where}: not translated: partner {} is not set up to send us {} (documents.receive)",
@@ -240,6 +256,17 @@ fn interchange(
         }
     }
 
+    // TA1s the partner sent: its interchange acknowledgments of ours.
+    for ta1 in &report.acknowledgments {
+        if let Some(ack) = crate::ack::received::read_ta1(ta1) {
+            out.received_acks.push(ack);
+        }
+    }
+    // Acknowledgments are not acknowledged (X12 and EDIFACT both say so).
+    let only_acknowledgments = report.groups.iter().flat_map(|g| &g.sets).all(|set| set.is_acknowledgment);
+    if only_acknowledgments {
+        return;
+    }
     // The acknowledgment the profile asks for, stored for sending.
     let mut reserve = |to: &str, groups: u64| store.reserve(to, 1, groups, 0).map_err(|e| e.to_string());
     match ack::for_interchange(report, partners, &mut reserve, &Stamp::now()) {

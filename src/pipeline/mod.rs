@@ -220,6 +220,8 @@ fn internal_failure(pending: &Pending, panic: Box<dyn std::any::Any + Send>) -> 
         acknowledgments: Vec::new(),
         seen: Vec::new(),
         rendered: None,
+        group_control_number: None,
+        received_acks: Vec::new(),
         detail: "failed: internal error".into(),
     }
 }

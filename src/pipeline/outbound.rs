@@ -23,6 +23,8 @@ pub fn process_outbound(pending: &Pending, partners: &Partners, store: &dyn Stor
         acknowledgments: Vec::new(),
         seen: Vec::new(),
         rendered: None,
+        group_control_number: None,
+        received_acks: Vec::new(),
         detail: String::new(),
     };
     match render(pending, partners, store, &mut out) {
@@ -63,6 +65,7 @@ fn render(pending: &Pending, partners: &Partners, store: &dyn Store, out: &mut P
     let assembled =
         renderer.assemble(numbers.interchange, numbers.group, &groups, &Stamp::now()).map_err(|e| vec![e])?;
     out.interchange_control_number = Some(format!("{:09}", numbers.interchange));
+    out.group_control_number = Some(numbers.group.to_string());
     out.rendered = Some(assembled.to_vec());
     Ok(())
 }

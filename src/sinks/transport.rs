@@ -114,6 +114,14 @@ impl Sender {
                 None => held(&sendable, "the partner's profile names no transport (documents.send_via)".into()),
             },
         };
+        let mut attempt = attempt;
+        if sendable.acknowledgment_id.is_none()
+            && matches!(attempt.outcome, SendOutcome::Sent | SendOutcome::AwaitingMdn { .. })
+        {
+            // The partner's functional acknowledgment is due within the profile's deadline.
+            let deadline = partners.get(&sendable.partner).and_then(|p| p.documents.acknowledgment_deadline_seconds);
+            attempt.ack_due_at = deadline.map(|seconds| now_millis() + (seconds as Millis) * 1000);
+        }
         let what = if sendable.acknowledgment_id.is_some() { "acknowledgment" } else { "message" };
         let outcome = match &attempt.outcome {
             SendOutcome::Sent => "sent",
@@ -202,6 +210,7 @@ impl Sender {
             return retry(sendable, "as2", format!("{url} answered HTTP {}", status.as_u16()), Some(message_id));
         }
         let base = SendAttempt {
+            ack_due_at: None,
             transmission_id: sendable.id.clone(),
             transport: "as2".into(),
             outcome: SendOutcome::Sent,
@@ -281,6 +290,7 @@ impl Sender {
             tokio::task::spawn_blocking(move || crate::sources::sftp::upload(&profile, &name, &payload)).await;
         match uploaded {
             Ok(Ok(path)) => SendAttempt {
+                ack_due_at: None,
                 transmission_id: sendable.id.clone(),
                 transport: "sftp".into(),
                 outcome: SendOutcome::Sent,
@@ -321,6 +331,7 @@ impl Sender {
             .await;
         match response {
             Ok(r) if r.status().is_success() => SendAttempt {
+                ack_due_at: None,
                 transmission_id: sendable.id.clone(),
                 transport: "webhook".into(),
                 outcome: SendOutcome::Sent,
@@ -342,6 +353,7 @@ fn is_edifact(payload: &[u8]) -> bool {
 
 fn held(sendable: &Sendable, detail: String) -> SendAttempt {
     SendAttempt {
+        ack_due_at: None,
         transmission_id: sendable.id.clone(),
         transport: "none".into(),
         outcome: SendOutcome::Held,

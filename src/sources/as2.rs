@@ -296,6 +296,7 @@ async fn take_async_mdn(app: &App, partner: &Partner, opened: &Opened) -> Respon
     metrics::counter!(m::AS2_MDN, "partner" => partner.id.clone(), "direction" => "received", "disposition" => label)
         .increment(1);
     let attempt = SendAttempt {
+        ack_due_at: None,
         transmission_id: awaited.transmission_id,
         transport: "as2".into(),
         outcome,

@@ -219,6 +219,10 @@ pub struct Processed {
     pub seen: Vec<SeenInterchange>,
     /// Outbound: the rendered EDI.
     pub rendered: Option<Vec<u8>>,
+    /// Outbound: GS06 of the rendered group (what a 997/999 names in AK1).
+    pub group_control_number: Option<String>,
+    /// Inbound: the partner's acknowledgments of what we sent, to reconcile.
+    pub received_acks: Vec<crate::ack::received::ReceivedAck>,
     pub detail: String,
 }
 
@@ -362,6 +366,19 @@ pub struct MessageDetail {
     pub rendered: Option<String>,
     /// What was sent to the partner (the rendered EDI, acknowledgments) and how it went.
     pub transmissions: Vec<TransmissionEntry>,
+    /// Outbound: what the partner's functional acknowledgment said of it.
+    pub acknowledgment: Option<AckState>,
+}
+
+/// An outbound message's acknowledgment by the partner.
+#[derive(Clone, Debug, Serialize)]
+pub struct AckState {
+    /// `accepted`, `partially_accepted`, `rejected`; `awaiting` before the deadline, `overdue`
+    /// after it.
+    pub status: String,
+    pub detail: Option<String>,
+    /// When the acknowledgment is due (Unix milliseconds), when the profile sets a deadline.
+    pub due_at: Option<Millis>,
 }
 
 /// What a replay did.
@@ -425,6 +442,8 @@ pub enum SendOutcome {
 #[derive(Clone, Debug)]
 pub struct SendAttempt {
     pub transmission_id: String,
+    /// When sent, the time by which the partner's functional acknowledgment is due.
+    pub ack_due_at: Option<Millis>,
     pub transport: String,
     pub outcome: SendOutcome,
     pub detail: String,
@@ -482,6 +501,8 @@ pub trait Store: Send + Sync + 'static {
     fn queue_depth(&self) -> Result<Vec<(String, i64)>>;
     /// Dead-lettered documents per partner.
     fn dead_letters(&self) -> Result<Vec<(String, i64)>>;
+    /// Outbound messages whose functional acknowledgment is overdue at `now`, per partner.
+    fn overdue_acknowledgments(&self, now: Millis) -> Result<Vec<(String, i64)>>;
     /// Drops the raw bytes of finished messages received before `before`; how many.
     fn purge(&self, before: Millis) -> Result<usize>;
     /// Whether the store answers.

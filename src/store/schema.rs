@@ -169,6 +169,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
         PRIMARY KEY (partner, name, sha256)
     );
 
+    -- Outbound messages: the group a 997/999 names, and what the partner's acknowledgment said.
+    ALTER TABLE messages ADD COLUMN group_control_number TEXT;
+    ALTER TABLE messages ADD COLUMN ack_status TEXT;
+    ALTER TABLE messages ADD COLUMN ack_detail TEXT;
+    ALTER TABLE messages ADD COLUMN ack_due_at INTEGER;
+    CREATE INDEX messages_awaiting_ack ON messages (ack_due_at) WHERE ack_due_at IS NOT NULL AND ack_status IS NULL;
+
     -- Idempotency-Key of POST /v1/outbound: a repeated request gets the message it made.
     CREATE TABLE outbound_requests (
         idempotency_key TEXT PRIMARY KEY,

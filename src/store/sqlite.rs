@@ -316,6 +316,58 @@ fn insert_receipt(conn: &Connection, receipt: &NewReceipt, message_id: Option<&s
     Ok(())
 }
 
+/// Applies a partner's acknowledgment to the outbound messages it answers: the partner's, with
+/// the group control number (997/999) or interchange control number (TA1/CONTRL) it names.
+fn reconcile(
+    conn: &Connection,
+    inbound: &str,
+    partner: Option<&str>,
+    ack: &crate::ack::received::ReceivedAck,
+) -> Result<()> {
+    let Some(partner) = partner else { return Ok(()) };
+    let (column, number) = match (&ack.group_control_number, &ack.interchange_control_number) {
+        (Some(group), _) => ("group_control_number", group.trim_start_matches('0').to_owned()),
+        (None, Some(interchange)) => ("interchange_control_number", interchange.trim_start_matches('0').to_owned()),
+        (None, None) => return Ok(()),
+    };
+    // Control numbers compare as numbers: 000000042 is 42.
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT id FROM messages WHERE direction = 'outbound' AND partner = ?1
+         AND ltrim({column}, '0') = ?2 ORDER BY id DESC LIMIT 1"
+    ))?;
+    let matched: Option<String> = stmt.query_row(params![partner, number], |r| r.get(0)).optional()?;
+    let Some(outbound) = matched else {
+        history(
+            conn,
+            inbound,
+            None,
+            "acknowledgment_unmatched",
+            &format!("{} {}: no message we sent matches it", ack.kind, ack.detail),
+        )?;
+        return Ok(());
+    };
+    exec(
+        conn,
+        "UPDATE messages SET ack_status = ?2, ack_detail = ?3, updated_at = ?4 WHERE id = ?1",
+        params![outbound, ack.result, format!("{}: {}", ack.kind, ack.detail), now_millis()],
+    )?;
+    history(
+        conn,
+        &outbound,
+        None,
+        &format!("acknowledged_{}", ack.result),
+        &format!("{} {} (message {inbound})", ack.kind, ack.detail),
+    )?;
+    history(
+        conn,
+        inbound,
+        None,
+        "acknowledgment_matched",
+        &format!("{} {}: answers message {outbound}", ack.kind, ack.detail),
+    )?;
+    Ok(())
+}
+
 /// Records a send attempt on its transmission, and its effect on the message it sends (an
 /// outbound message turns sent or failed) or on the acknowledgment.
 fn write_send(conn: &Connection, attempt: &SendAttempt) -> Result<()> {
@@ -377,6 +429,29 @@ fn write_send(conn: &Connection, attempt: &SendAttempt) -> Result<()> {
                 &format!("acknowledgment_{new_state}"),
                 &format!("{kind} to the partner over {}: {}", attempt.transport, attempt.detail),
             )?;
+        }
+        None if attempt.ack_due_at.is_some() && (new_state == "sent" || new_state == "awaiting_mdn") => {
+            exec(
+                conn,
+                "UPDATE messages SET ack_due_at = ?2 WHERE id = ?1 AND ack_status IS NULL",
+                params![message, attempt.ack_due_at],
+            )?;
+            if new_state == "sent" {
+                set_state(
+                    conn,
+                    &message,
+                    MessageState::Sent,
+                    &format!("over {}: {}", attempt.transport, attempt.detail),
+                )?;
+            } else {
+                history(
+                    conn,
+                    &message,
+                    None,
+                    "send_awaiting_mdn",
+                    &format!("over {}: {}", attempt.transport, attempt.detail),
+                )?;
+            }
         }
         None => match new_state {
             "sent" => set_state(
@@ -634,6 +709,12 @@ impl Store for SqliteStore {
                             params![new_id(), id, partner, now],
                         )?;
                     }
+                }
+                if let Some(group) = &processed.group_control_number {
+                    exec(conn, "UPDATE messages SET group_control_number = ?2 WHERE id = ?1", params![id, group])?;
+                }
+                for ack in &processed.received_acks {
+                    reconcile(conn, id, processed.partner.as_deref(), ack)?;
                 }
                 for seen in &processed.seen {
                     exec(
@@ -929,7 +1010,23 @@ impl Store for SqliteStore {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
+            let acknowledgment: Option<AckState> = conn
+                .prepare_cached("SELECT ack_status, ack_detail, ack_due_at FROM messages WHERE id = ?1")?
+                .query_row([id], |r| {
+                    let (status, detail, due_at): (Option<String>, Option<String>, Option<Millis>) =
+                        (r.get(0)?, r.get(1)?, r.get(2)?);
+                    Ok(match (status, due_at) {
+                        (Some(status), _) => Some(AckState { status, detail, due_at }),
+                        (None, Some(due)) => Some(AckState {
+                            status: if due <= now_millis() { "overdue" } else { "awaiting" }.into(),
+                            detail,
+                            due_at,
+                        }),
+                        (None, None) => None,
+                    })
+                })?;
             Ok(Some(MessageDetail {
+                acknowledgment,
                 transmissions,
                 summary,
                 sha256,
@@ -1008,6 +1105,19 @@ impl Store for SqliteStore {
             )?;
             insert_receipt(conn, &receipt, Some(&id), now)?;
             Ok(Accepted { message_id: id, correlation_id: message.correlation_id })
+        })
+    }
+
+    fn overdue_acknowledgments(&self, now: Millis) -> Result<Vec<(String, i64)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT partner, COUNT(*) FROM messages
+                 WHERE ack_due_at IS NOT NULL AND ack_status IS NULL AND ack_due_at <= ?1 GROUP BY partner",
+            )?;
+            let rows = stmt
+                .query_map([now], |r| Ok((r.get::<_, Option<String>>(0)?.unwrap_or_default(), r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
         })
     }
 
@@ -1142,6 +1252,7 @@ impl Store for SqliteStore {
         })?;
         for id in overdue {
             let attempt = SendAttempt {
+                ack_due_at: None,
                 transmission_id: id,
                 transport: "as2".into(),
                 outcome: SendOutcome::Failed,
@@ -1249,6 +1360,8 @@ mod tests {
             acknowledgments: Vec::new(),
             seen: Vec::new(),
             rendered: None,
+            group_control_number: None,
+            received_acks: Vec::new(),
             detail: "translated".into(),
         }
     }

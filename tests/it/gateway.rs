@@ -722,3 +722,82 @@ fn outbound_posts_are_idempotent_and_go_out_over_a_signed_webhook() {
     let listed = listed.as_array().cloned().unwrap_or_else(|| listed["messages"].as_array().cloned().unwrap());
     assert_eq!(listed.len(), 1, "one outbound message for two identical POSTs");
 }
+
+/// A 999 from the `acker` partner acknowledging our group `group` with AK9 `code`.
+fn acker_999(icn: u32, group: &str, code: &str) -> Vec<u8> {
+    let set_code = if code == "R" { "R*5" } else { "A" };
+    let accepted = if code == "R" { 0 } else { 1 };
+    format!(
+        "ISA*00*          *00*          *ZZ*ACKER          *ZZ*CROSSDOCK      *260105*0900*^*00501*{icn:09}*0*P*>~\
+         GS*FA*ACKER*CROSSDOCK*20260105*0900*{icn}*X*005010X231A1~ST*999*0001*005010X231A1~AK1*PR*{group}*005010~\
+         AK2*855*0001~IK5*{set_code}~AK9*{code}*1*1*{accepted}~SE*6*0001~GE*1*{icn}~IEA*1*{icn:09}~"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn partner_acknowledgments_are_matched_to_what_we_sent_and_missing_ones_flagged() {
+    let dir = scratch();
+    let partner_hook = Erp::start();
+    std::fs::write(dir.path().join("hook.secret"), "k").unwrap();
+    std::fs::write(
+        dir.path().join("partners/acker.toml"),
+        format!(
+            "id = \"acker\"\n[x12]\ninterchange_id = \"ZZ:ACKER\"\nversion = \"005010\"\nacknowledgment = \"999\"\n\
+             [documents]\nreceive = [\"850\"]\nsend = [\"855\"]\nsend_via = \"webhook\"\nacknowledgment_deadline_seconds = 3\n\
+             [webhook]\nsecret = \"file:hook.secret\"\nurl = \"{}\"\n",
+            partner_hook.url()
+        ),
+    )
+    .unwrap();
+    let gateway = Gateway::start(dir.path(), "");
+    let golden =
+        std::fs::read_to_string(crate::support::repo("tests/fixtures/golden/crossdock_855_5010.jsonl")).unwrap();
+    let mut document: Value = serde_json::Deserializer::from_str(&golden).into_iter().next().unwrap().unwrap();
+    document.as_object_mut().unwrap().remove("envelope");
+    document["partner"] = "acker".into();
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        let response = gateway.request("POST", "/v1/outbound", &[], document.to_string().as_bytes());
+        assert_eq!(response.status, 202, "{}", response.text());
+        let id = response.json()["message_id"].as_str().unwrap().to_owned();
+        let message = gateway.wait_for_state(&id, "sent");
+        // GS06 of what went out.
+        let rendered = message["rendered"].as_str().unwrap().to_owned();
+        let gs = rendered.split('~').map(str::trim).find(|s| s.starts_with("GS*")).unwrap().to_owned();
+        sent.push((id, gs.split('*').nth(6).unwrap().to_owned()));
+    }
+    assert_eq!(sent[0].1.parse::<u64>().unwrap() + 1, sent[1].1.parse::<u64>().unwrap());
+    // The partner accepts the first group (with leading zeros, as some do) and rejects the second.
+    let accepted = gateway.post_edi(&acker_999(601, &format!("000{}", sent[0].1), "A"));
+    let rejected = gateway.post_edi(&acker_999(602, &sent[1].1, "R"));
+    for id in [&accepted, &rejected] {
+        let inbound = gateway.wait_for_state(id, "delivered");
+        assert!(inbound["acknowledgments"].as_array().unwrap().is_empty(), "an acknowledgment is not acknowledged");
+        let history: Vec<&str> =
+            inbound["history"].as_array().unwrap().iter().map(|h| h["state"].as_str().unwrap()).collect();
+        assert!(history.contains(&"acknowledgment_matched"), "{history:?}");
+    }
+    let first = gateway.message(&sent[0].0);
+    assert_eq!(first["acknowledgment"]["status"], "accepted", "{:#}", first["acknowledgment"]);
+    let second = gateway.message(&sent[1].0);
+    assert_eq!(second["acknowledgment"]["status"], "rejected");
+    assert!(
+        second["acknowledgment"]["detail"].as_str().unwrap().contains("855 0001 (R)"),
+        "{}",
+        second["acknowledgment"]
+    );
+    // The third gets nothing: awaiting, then overdue past the profile's deadline.
+    let third = gateway.message(&sent[2].0);
+    assert!(["awaiting", "overdue"].contains(&third["acknowledgment"]["status"].as_str().unwrap()), "{third:#}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let metrics = gateway.request("GET", "/metrics", &[], b"").text();
+        if metrics.lines().any(|l| l == "crossdock_acknowledgments_overdue{partner=\"acker\"} 1") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no overdue acknowledgment in the metrics: {metrics}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(gateway.message(&sent[2].0)["acknowledgment"]["status"], "overdue");
+}
