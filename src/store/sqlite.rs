@@ -290,6 +290,29 @@ fn derive_state(conn: &Connection, message: &str) -> Result<MessageState> {
     })
 }
 
+/// A received body, in state `received`: the one row every source writes before it answers.
+fn insert_message(conn: &Connection, id: &str, message: &NewMessage, sha256: &str, now: Millis) -> Result<()> {
+    exec(
+        conn,
+        "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
+             correlation_id, sha256, size, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
+        params![
+            id,
+            message.direction.as_str(),
+            message.transport,
+            message.content.as_str(),
+            now,
+            message.partner,
+            message.correlation_id,
+            sha256,
+            message.raw.len() as i64,
+            message.raw,
+        ],
+    )?;
+    Ok(())
+}
+
 fn insert_receipt(conn: &Connection, receipt: &NewReceipt, message_id: Option<&str>, now: Millis) -> Result<()> {
     let (headers, body) = match &receipt.mdn {
         Some(mdn) => (serde_json::to_string(&mdn.headers).ok(), Some(mdn.body.as_slice())),
@@ -520,24 +543,7 @@ impl Store for SqliteStore {
         let id = new_id();
         self.submit(move |conn| {
             let now = now_millis();
-            exec(
-                conn,
-                "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
-                     correlation_id, sha256, size, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    id,
-                    message.direction.as_str(),
-                    message.transport,
-                    message.content.as_str(),
-                    now,
-                    message.partner,
-                    message.correlation_id,
-                    sha256,
-                    message.raw.len() as i64,
-                    message.raw,
-                ],
-            )?;
+            insert_message(conn, &id, &message, &sha256, now)?;
             Ok(Accepted { message_id: id, correlation_id: message.correlation_id })
         })
     }
@@ -1085,24 +1091,7 @@ impl Store for SqliteStore {
         let id = new_id();
         self.submit(move |conn| {
             let now = now_millis();
-            exec(
-                conn,
-                "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
-                     correlation_id, sha256, size, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    id,
-                    message.direction.as_str(),
-                    message.transport,
-                    message.content.as_str(),
-                    now,
-                    message.partner,
-                    message.correlation_id,
-                    sha256,
-                    message.raw.len() as i64,
-                    message.raw,
-                ],
-            )?;
+            insert_message(conn, &id, &message, &sha256, now)?;
             insert_receipt(conn, &receipt, Some(&id), now)?;
             Ok(Accepted { message_id: id, correlation_id: message.correlation_id })
         })
@@ -1148,24 +1137,7 @@ impl Store for SqliteStore {
                 }
             }
             let now = now_millis();
-            exec(
-                conn,
-                "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
-                     correlation_id, sha256, size, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    id,
-                    message.direction.as_str(),
-                    message.transport,
-                    message.content.as_str(),
-                    now,
-                    message.partner,
-                    message.correlation_id,
-                    sha256,
-                    message.raw.len() as i64,
-                    message.raw,
-                ],
-            )?;
+            insert_message(conn, &id, &message, &sha256, now)?;
             if let Some(key) = &idempotency_key {
                 exec(
                     conn,
@@ -1183,24 +1155,7 @@ impl Store for SqliteStore {
         let name = name.to_owned();
         self.submit(move |conn| {
             let now = now_millis();
-            exec(
-                conn,
-                "INSERT INTO messages (id, direction, transport, content, received_at, updated_at, state, partner,
-                     correlation_id, sha256, size, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'received', ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    id,
-                    message.direction.as_str(),
-                    message.transport,
-                    message.content.as_str(),
-                    now,
-                    message.partner,
-                    message.correlation_id,
-                    sha256,
-                    message.raw.len() as i64,
-                    message.raw,
-                ],
-            )?;
+            insert_message(conn, &id, &message, &sha256, now)?;
             exec(
                 conn,
                 "INSERT INTO sftp_files (partner, name, sha256, message_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
