@@ -274,7 +274,9 @@ fn interchange(
             metrics::counter!(m::ACKS_SENT, "partner" => partner.id.clone(), "kind" => acknowledgment.kind,
                 "result" => acknowledgment.result)
             .increment(1);
+            let send = partners.get(&acknowledgment.to).is_some_and(|p| p.documents.send_via.is_some());
             out.acknowledgments.push(NewAcknowledgment {
+                send,
                 to: acknowledgment.to,
                 kind: acknowledgment.kind.to_owned(),
                 result: acknowledgment.result.to_owned(),

@@ -191,6 +191,9 @@ pub struct NewAcknowledgment {
     pub kind: String,
     pub result: String,
     pub payload: Vec<u8>,
+    /// Whether the recipient's profile names a transport to send it over; if not, it is kept
+    /// (visible on the message) but not queued for sending.
+    pub send: bool,
 }
 
 /// An interchange seen, for duplicate detection.

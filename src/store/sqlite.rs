@@ -41,6 +41,34 @@ pub struct SqliteStore {
     writer: Mutex<Option<Sender<Op>>>,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
+    /// Control numbers reserved in the store and not yet handed out, per partner.
+    blocks: Mutex<std::collections::HashMap<String, Block>>,
+}
+
+/// Control numbers are reserved in the store this many at a time: one commit per block
+/// instead of one per acknowledgment or rendering, which processing otherwise waits on. A
+/// restart skips what was left of a block; X12 and EDIFACT allow gaps, never repeats.
+const CONTROL_NUMBER_BLOCK: u64 = 100;
+
+/// The unused part of a reserved block: for interchanges, groups and sets, the next number and
+/// the last one reserved.
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    ranges: [(u64, u64); 3],
+}
+
+impl Block {
+    /// Takes `counts` numbers of each kind (0: just the next, not taken), if the block has them.
+    fn take(&mut self, counts: [u64; 3]) -> Option<Reservation> {
+        if self.ranges.iter().zip(counts).any(|((next, last), n)| n > 0 && *next + n - 1 > *last) {
+            return None;
+        }
+        let firsts = [0, 1, 2].map(|k| self.ranges[k].0);
+        for (range, n) in self.ranges.iter_mut().zip(counts) {
+            range.0 += n;
+        }
+        Some(Reservation { interchange: firsts[0], group: firsts[1], transaction_set: firsts[2] })
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -94,6 +122,7 @@ impl SqliteStore {
             writer: Mutex::new(Some(tx)),
             writer_thread: Mutex::new(Some(thread)),
             readers: Mutex::new(Vec::new()),
+            blocks: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -163,7 +192,46 @@ impl SqliteStore {
 
     /// Takes over the counters `crossdock render` and `ack` kept in `control-numbers.json`:
     /// for each partner, the higher of the file's and the store's, so no number repeats.
+    /// Reserves runs of control numbers in the store (one commit); returns the first of each.
+    fn reserve_block(&self, partner: &str, [interchanges, groups, sets]: [u64; 3]) -> Result<Reservation> {
+        let partner = partner.to_owned();
+        self.write(move |conn| {
+            let last: Option<(i64, i64, i64)> = conn
+                .query_row(
+                    "SELECT interchange, functional_group, transaction_set FROM control_numbers WHERE partner = ?1",
+                    [&partner],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let (i, g, s) = last.unwrap_or((0, 0, 0));
+            // Skip back to 1 rather than wrap in the middle of a run.
+            let run = |last: i64, count: u64| -> (u64, u64) {
+                let last = last.max(0) as u64;
+                if count == 0 {
+                    return (nth(last, 1), last);
+                }
+                let first = if last + count > CONTROL_NUMBER_MAX { 1 } else { last + 1 };
+                (first, first + count - 1)
+            };
+            let (interchange, last_interchange) = run(i, interchanges);
+            let (group, last_group) = run(g, groups);
+            let (transaction_set, last_set) = run(s, sets);
+            exec(
+                conn,
+                "INSERT INTO control_numbers (partner, interchange, functional_group, transaction_set)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (partner) DO UPDATE SET interchange = ?2, functional_group = ?3, transaction_set = ?4",
+                params![partner, last_interchange as i64, last_group as i64, last_set as i64],
+            )?;
+            Ok(Reservation { interchange, group, transaction_set })
+        })
+    }
+
     pub fn import_counters(&self, counters: BTreeMap<String, Counters>) -> Result<usize> {
+        // Blocks handed out before the import may be below the imported counters.
+        if let Ok(mut blocks) = self.blocks.lock() {
+            blocks.clear();
+        }
         self.write(move |conn| {
             let mut n = 0;
             for (partner, c) in counters {
@@ -598,37 +666,21 @@ impl Store for SqliteStore {
     }
 
     fn reserve(&self, partner: &str, interchanges: u64, groups: u64, sets: u64) -> Result<Reservation> {
-        let partner = partner.to_owned();
-        self.write(move |conn| {
-            let last: Option<(i64, i64, i64)> = conn
-                .query_row(
-                    "SELECT interchange, functional_group, transaction_set FROM control_numbers WHERE partner = ?1",
-                    [&partner],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let (i, g, s) = last.unwrap_or((0, 0, 0));
-            // Skip back to 1 rather than wrap in the middle of a run.
-            let run = |last: i64, count: u64| -> (u64, u64) {
-                let last = last.max(0) as u64;
-                if count == 0 {
-                    return (nth(last, 1), last);
-                }
-                let first = if last + count > CONTROL_NUMBER_MAX { 1 } else { last + 1 };
-                (first, first + count - 1)
-            };
-            let (interchange, last_interchange) = run(i, interchanges);
-            let (group, last_group) = run(g, groups);
-            let (transaction_set, last_set) = run(s, sets);
-            exec(
-                conn,
-                "INSERT INTO control_numbers (partner, interchange, functional_group, transaction_set)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (partner) DO UPDATE SET interchange = ?2, functional_group = ?3, transaction_set = ?4",
-                params![partner, last_interchange as i64, last_group as i64, last_set as i64],
-            )?;
-            Ok(Reservation { interchange, group, transaction_set })
-        })
+        let counts = [interchanges, groups, sets];
+        let mut blocks =
+            self.blocks.lock().map_err(|_| StoreError::Database("the control number blocks are poisoned".into()))?;
+        if let Some(reservation) = blocks.get_mut(partner).and_then(|b| b.take(counts)) {
+            return Ok(reservation);
+        }
+        let sizes = counts.map(|n| n.max(CONTROL_NUMBER_BLOCK));
+        let first = self.reserve_block(partner, sizes)?;
+        let firsts = [first.interchange, first.group, first.transaction_set];
+        let mut block = Block { ranges: [0, 1, 2].map(|k| (firsts[k], firsts[k] + sizes[k] - 1)) };
+        let reservation = block
+            .take(counts)
+            .ok_or_else(|| StoreError::Database("a fresh control number block is too small".into()))?;
+        blocks.insert(partner.to_owned(), block);
+        Ok(reservation)
     }
 
     fn complete(&self, processed: Processed, then: Box<dyn FnOnce(Result<()>) + Send>) {
@@ -699,12 +751,14 @@ impl Store for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
                     params![ack_id, id, ack.to, ack.kind, ack.result, ack.payload, now],
                 )?;
-                    exec(
-                        conn,
-                        "INSERT INTO transmissions (id, message_id, acknowledgment_id, partner, state, next_attempt_at, updated_at)
-                         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
-                        params![new_id(), id, ack_id, ack.to, now],
-                    )?;
+                    if ack.send {
+                        exec(
+                            conn,
+                            "INSERT INTO transmissions (id, message_id, acknowledgment_id, partner, state, next_attempt_at, updated_at)
+                             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5)",
+                            params![new_id(), id, ack_id, ack.to, now],
+                        )?;
+                    }
                 }
                 if processed.state == MessageState::Rendered {
                     if let (Some(partner), Some(_)) = (&processed.partner, &processed.rendered) {
@@ -1393,10 +1447,20 @@ mod tests {
         let a = store.reserve("acme", 1, 2, 3).unwrap();
         assert_eq!((a.interchange, a.group, a.transaction_set), (1, 1, 1));
         let mut file = BTreeMap::new();
-        file.insert("acme".to_owned(), Counters { interchange: 40, group: 1, transaction_set: 1 });
+        file.insert("acme".to_owned(), Counters { interchange: 400, group: 1, transaction_set: 1 });
         store.import_counters(file).unwrap();
         let b = store.reserve("acme", 1, 1, 1).unwrap();
-        assert_eq!((b.interchange, b.group, b.transaction_set), (41, 3, 4));
+        // The imported interchange counter is higher: it wins. Groups and sets continue past
+        // what was handed out (the block reserved in the store may leave a gap).
+        assert_eq!(b.interchange, 401);
+        assert!(b.group >= 3 && b.transaction_set >= 4, "{b:?}");
+        let c = store.reserve("acme", 1, 1, 1).unwrap();
+        assert_eq!((c.interchange, c.group, c.transaction_set), (402, b.group + 1, b.transaction_set + 1));
+        // Reopened (a restart): the rest of the block is skipped, never handed out again.
+        drop(store);
+        let store = SqliteStore::open(&dir.path().join("db.sqlite")).unwrap();
+        let d = store.reserve("acme", 1, 1, 1).unwrap();
+        assert!(d.interchange > c.interchange && d.group > c.group && d.transaction_set > c.transaction_set, "{d:?}");
     }
 
     #[test]
