@@ -197,8 +197,9 @@ async fn failure(
         .increment(1);
     metrics::counter!(m::AS2_MDN, "partner" => partner.to_owned(), "direction" => "sent", "disposition" => modifier)
         .increment(1);
+    let refused = receipt(modifier, err.detail.clone(), None, Some(body.to_vec()));
     let disposition = Disposition {
-        original_message_id: receipt("", String::new(), None, None).as2_message_id,
+        original_message_id: refused.as2_message_id.clone(),
         error: Some(modifier.to_owned()),
         mic: None,
     };
@@ -206,7 +207,7 @@ async fn failure(
     let sign = request.signed.as_ref().and_then(|(d, _)| app.as2.as_ref().map(|i| (*d, i.as_ref())));
     let built = mdn::build(parties, &disposition, sign).or_else(|_| mdn::build(parties, &disposition, None));
     let stored = built.ok().map(|b| StoredMdn { headers: b.headers, body: b.body });
-    let _ = app.store.record_receipt(receipt(modifier, err.detail.clone(), stored.clone(), Some(body.to_vec()))).await;
+    let _ = app.store.record_receipt(NewReceipt { mdn: stored.clone(), ..refused }).await;
     match stored {
         Some(stored) => answer(request, stored, partner),
         None => {
