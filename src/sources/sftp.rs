@@ -29,6 +29,8 @@ use crate::store::{Content, Direction, NewMessage, Store};
 /// Files larger than this are left in the inbox and reported.
 const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// Directory entries read per poll.
+const MAX_LISTING: usize = 10_000;
 
 /// Why an SFTP session or operation failed, in words for whoever runs the partnership.
 #[derive(Debug, thiserror::Error)]
@@ -194,7 +196,7 @@ fn poll_once(
     let connection = connect(profile)?;
     let sftp = &connection.sftp;
     let inbox = Path::new(&profile.inbox);
-    let entries = sftp.readdir(inbox).map_err(|e| ssh(&format!("cannot list {}", inbox.display()), e))?;
+    let entries = list(sftp, inbox)?;
     let mut listing = HashMap::new();
     let mut taken = 0;
     for (path, stat) in entries {
@@ -274,6 +276,27 @@ fn poll_once(
         listing.remove(&name);
     }
     Ok((listing, taken))
+}
+
+/// The entries of a directory, at most `MAX_LISTING` of them per poll (the rest wait for the
+/// next polls), so a runaway inbox cannot exhaust memory.
+fn list(sftp: &ssh2::Sftp, dir: &Path) -> Result<Vec<(PathBuf, ssh2::FileStat)>, SftpError> {
+    let listing_error = |e| ssh(&format!("cannot list {}", dir.display()), e);
+    let mut handle = sftp.opendir(dir).map_err(listing_error)?;
+    let mut entries = Vec::new();
+    while entries.len() < MAX_LISTING {
+        match handle.readdir() {
+            Ok((name, stat)) => {
+                if name != Path::new(".") && name != Path::new("..") {
+                    entries.push((dir.join(name), stat));
+                }
+            }
+            // LIBSSH2_ERROR_FILE: the end of the directory.
+            Err(e) if e.code() == ssh2::ErrorCode::Session(-16) => break,
+            Err(e) => return Err(listing_error(e)),
+        }
+    }
+    Ok(entries)
 }
 
 /// Uploads `payload` as `name` in the partner's outbox: written as `name.part`, flushed to
