@@ -20,24 +20,7 @@ const DAY_MILLIS: i64 = 86_400_000;
 
 /// What became of a message, ready for `Store::complete`.
 pub fn process_inbound(pending: &Pending, partners: &Partners, store: &dyn Store) -> Processed {
-    let mut out = Processed {
-        id: pending.id.clone(),
-        state: MessageState::Rejected,
-        partner: pending.partner.clone(),
-        standard: None,
-        document_type: None,
-        interchange_control_number: None,
-        sender: None,
-        receiver: None,
-        errors: Vec::new(),
-        documents: Vec::new(),
-        acknowledgments: Vec::new(),
-        seen: Vec::new(),
-        rendered: None,
-        group_control_number: None,
-        received_acks: Vec::new(),
-        detail: String::new(),
-    };
+    let mut out = Processed::of(pending, MessageState::Rejected);
     match pending.content {
         Content::Json => canonical_json(pending, partners, &mut out),
         Content::Edi => edi(pending, partners, store, &mut out),

@@ -207,21 +207,8 @@ fn internal_failure(pending: &Pending, panic: Box<dyn std::any::Any + Send>) -> 
         "stage" => "process", "reason" => "internal_error")
     .increment(1);
     Processed {
-        id: pending.id.clone(),
-        state: MessageState::Failed,
-        partner: pending.partner.clone(),
-        standard: None,
-        document_type: None,
-        interchange_control_number: None,
-        sender: None,
-        receiver: None,
         errors: vec![format!("internal error while processing (a bug; please report it): {what}")],
-        documents: Vec::new(),
-        acknowledgments: Vec::new(),
-        seen: Vec::new(),
-        rendered: None,
-        group_control_number: None,
-        received_acks: Vec::new(),
         detail: "failed: internal error".into(),
+        ..Processed::of(pending, MessageState::Failed)
     }
 }

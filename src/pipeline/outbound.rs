@@ -9,24 +9,7 @@ use crate::translate::render::envelope::Stamp;
 use crate::translate::render::interchange::{Groups, InterchangeRenderer};
 
 pub fn process_outbound(pending: &Pending, partners: &Partners, store: &dyn Store) -> Processed {
-    let mut out = Processed {
-        id: pending.id.clone(),
-        state: MessageState::Failed,
-        partner: pending.partner.clone(),
-        standard: None,
-        document_type: None,
-        interchange_control_number: None,
-        sender: None,
-        receiver: None,
-        errors: Vec::new(),
-        documents: Vec::new(),
-        acknowledgments: Vec::new(),
-        seen: Vec::new(),
-        rendered: None,
-        group_control_number: None,
-        received_acks: Vec::new(),
-        detail: String::new(),
-    };
+    let mut out = Processed::of(pending, MessageState::Failed);
     match render(pending, partners, store, &mut out) {
         Ok(()) => {
             out.state = MessageState::Rendered;

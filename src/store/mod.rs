@@ -229,6 +229,30 @@ pub struct Processed {
     pub detail: String,
 }
 
+impl Processed {
+    /// Nothing made of `pending` yet: its id and partner, in `state`, everything else empty.
+    pub fn of(pending: &Pending, state: MessageState) -> Processed {
+        Processed {
+            id: pending.id.clone(),
+            state,
+            partner: pending.partner.clone(),
+            standard: None,
+            document_type: None,
+            interchange_control_number: None,
+            sender: None,
+            receiver: None,
+            errors: Vec::new(),
+            documents: Vec::new(),
+            acknowledgments: Vec::new(),
+            seen: Vec::new(),
+            rendered: None,
+            group_control_number: None,
+            received_acks: Vec::new(),
+            detail: String::new(),
+        }
+    }
+}
+
 /// A document due for delivery.
 #[derive(Clone, Debug)]
 pub struct DueDocument {
