@@ -75,24 +75,8 @@ pub fn build(
         Some((digest, identity)) => {
             let mut content = format!("Content-Type: {report_type}\r\n\r\n").into_bytes();
             content.extend_from_slice(&body);
-            let signature = cms::sign(&content, &identity.certificate, &identity.key, digest)?;
-            let outer = mime::boundary();
-            let mut signed = Vec::with_capacity(content.len() + signature.len() * 2 + 512);
-            signed.extend_from_slice(format!("--{outer}\r\n").as_bytes());
-            signed.extend_from_slice(&content);
-            signed.extend_from_slice(format!("\r\n--{outer}\r\n").as_bytes());
-            signed.extend_from_slice(
-                b"Content-Type: application/pkcs7-signature; name=smime.p7s; smime-type=signed-data\r\n\
-                  Content-Transfer-Encoding: base64\r\n\
-                  Content-Disposition: attachment; filename=smime.p7s\r\n\r\n",
-            );
-            signed.extend_from_slice(&mime::base64_lines(&signature));
-            signed.extend_from_slice(format!("--{outer}--\r\n").as_bytes());
-            let content_type = format!(
-                "multipart/signed; protocol=\"application/pkcs7-signature\"; micalg={}; boundary=\"{outer}\"",
-                digest.micalg()
-            );
-            (content_type, signed)
+            let mut signed = super::message::sign_entity(&content, identity, digest)?;
+            (signed.headers.remove(0).1, signed.body)
         }
     };
     let headers = vec![

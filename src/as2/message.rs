@@ -226,29 +226,7 @@ pub fn build(payload: &[u8], payload_type: &str, filename: &str, wrapping: &Wrap
     if let Some(digest) = wrapping.sign {
         let content = entity.to_bytes();
         mic = digest.mic(&content);
-        let signature = cms::sign(&content, &wrapping.identity.certificate, &wrapping.identity.key, digest)?;
-        let boundary = mime::boundary();
-        let mut body = Vec::with_capacity(content.len() + signature.len() * 2 + 512);
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        body.extend_from_slice(&content);
-        body.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
-        body.extend_from_slice(
-            b"Content-Type: application/pkcs7-signature; name=smime.p7s; smime-type=signed-data\r\n\
-              Content-Transfer-Encoding: base64\r\n\
-              Content-Disposition: attachment; filename=smime.p7s\r\n\r\n",
-        );
-        body.extend_from_slice(&mime::base64_lines(&signature));
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        entity = Entity {
-            headers: vec![(
-                "Content-Type".into(),
-                format!(
-                    "multipart/signed; protocol=\"application/pkcs7-signature\"; micalg={}; boundary=\"{boundary}\"",
-                    digest.micalg()
-                ),
-            )],
-            body,
-        };
+        entity = sign_entity(&content, wrapping.identity, digest)?;
     }
     if let Some(cipher) = wrapping.encrypt {
         let enveloped = cms::encrypt(&entity.to_bytes(), wrapping.partner_certificates, cipher)?;
@@ -262,6 +240,29 @@ pub fn build(payload: &[u8], payload_type: &str, filename: &str, wrapping: &Wrap
         };
     }
     Ok(Built { headers: entity.headers, body: entity.body, mic: (mic, mic_digest) })
+}
+
+/// `content` (a whole MIME entity) and its detached signature as multipart/signed
+/// (RFC 1847): the first part is exactly `content`, the bytes the signature covers.
+pub fn sign_entity(content: &[u8], identity: &Identity, digest: Digest) -> Result<Entity, As2Error> {
+    let signature = cms::sign(content, &identity.certificate, &identity.key, digest)?;
+    let boundary = mime::boundary();
+    let mut body = Vec::with_capacity(content.len() + signature.len() * 2 + 512);
+    body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
+    body.extend_from_slice(
+        b"Content-Type: application/pkcs7-signature; name=smime.p7s; smime-type=signed-data\r\n\
+          Content-Transfer-Encoding: base64\r\n\
+          Content-Disposition: attachment; filename=smime.p7s\r\n\r\n",
+    );
+    body.extend_from_slice(&mime::base64_lines(&signature));
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let content_type = format!(
+        "multipart/signed; protocol=\"application/pkcs7-signature\"; micalg={}; boundary=\"{boundary}\"",
+        digest.micalg()
+    );
+    Ok(Entity { headers: vec![("Content-Type".into(), content_type)], body })
 }
 
 #[cfg(test)]
