@@ -316,11 +316,8 @@ impl Drop for Peer {
     }
 }
 
-fn outbound_855(gateway: &Gateway) -> String {
-    let golden = std::fs::read_to_string(repo("tests/fixtures/golden/crossdock_855_5010.jsonl")).unwrap();
-    let mut document: Value = serde_json::Deserializer::from_str(&golden).into_iter().next().unwrap().unwrap();
-    document.as_object_mut().unwrap().remove("envelope");
-    document["partner"] = "pyas2peer".into();
+fn post_855(gateway: &Gateway) -> String {
+    let document = crate::support::outbound_855("pyas2peer");
     let response = gateway.request(
         "POST",
         "/v1/outbound",
@@ -372,7 +369,7 @@ fn the_gateway_sends_to_pyas2lib_and_checks_its_mdns() {
     for (n, (extra, digest, cipher, compressed)) in variants.iter().enumerate() {
         placeholder.write_profile(extra, &peer.url);
         let gateway = placeholder.gateway(&erp);
-        let id = outbound_855(&gateway);
+        let id = post_855(&gateway);
         let message = wait_for_state(&gateway, &id, &["sent", "failed"]);
         assert_eq!(message["state"], "sent", "variant {n}: {message:#}");
         let (record, payload) = peer.received(n + 1).expect("pyas2lib received the message");
@@ -407,7 +404,7 @@ fn an_mdn_that_does_not_come_or_says_failed_marks_the_message_failed() {
     setup.write_profile("sign = \"sha256\"\nencrypt = \"aes256-cbc\"\nmdn = \"sync\"\n", &partner.url());
     let erp = Erp::start();
     let gateway = setup.gateway(&erp);
-    let id = outbound_855(&gateway);
+    let id = post_855(&gateway);
     let message = wait_for_state(&gateway, &id, &["sent", "failed"]);
     assert_eq!(message["state"], "failed", "{message:#}");
     let detail = message["transmissions"][0]["detail"].as_str().unwrap().to_owned();
@@ -425,7 +422,7 @@ fn an_mdn_that_does_not_come_or_says_failed_marks_the_message_failed() {
     let text = std::fs::read_to_string(&config).unwrap().replace("[as2]\n", "[as2]\nmdn_timeout_seconds = 2\n");
     std::fs::write(&config, text).unwrap();
     let gateway = Gateway::restart(setup.dir.path());
-    let id = outbound_855(&gateway);
+    let id = post_855(&gateway);
     let message = wait_for_state(&gateway, &id, &["failed"]);
     let history: Vec<String> =
         message["history"].as_array().unwrap().iter().map(|h| h["detail"].as_str().unwrap().to_owned()).collect();

@@ -684,11 +684,7 @@ fn outbound_posts_are_idempotent_and_go_out_over_a_signed_webhook() {
     )
     .unwrap();
     let gateway = Gateway::start(dir.path(), "");
-    let golden =
-        std::fs::read_to_string(crate::support::repo("tests/fixtures/golden/crossdock_855_5010.jsonl")).unwrap();
-    let mut document: Value = serde_json::Deserializer::from_str(&golden).into_iter().next().unwrap().unwrap();
-    document.as_object_mut().unwrap().remove("envelope");
-    document["partner"] = "hooked".into();
+    let document = crate::support::outbound_855("hooked");
     let body = document.to_string();
     let first = gateway.request("POST", "/v1/outbound", &[("Idempotency-Key", "erp-order-77")], body.as_bytes());
     assert_eq!(first.status, 202, "{}", first.text());
@@ -751,11 +747,7 @@ fn partner_acknowledgments_are_matched_to_what_we_sent_and_missing_ones_flagged(
     )
     .unwrap();
     let gateway = Gateway::start(dir.path(), "");
-    let golden =
-        std::fs::read_to_string(crate::support::repo("tests/fixtures/golden/crossdock_855_5010.jsonl")).unwrap();
-    let mut document: Value = serde_json::Deserializer::from_str(&golden).into_iter().next().unwrap().unwrap();
-    document.as_object_mut().unwrap().remove("envelope");
-    document["partner"] = "acker".into();
+    let document = crate::support::outbound_855("acker");
     let mut sent = Vec::new();
     for _ in 0..3 {
         let response = gateway.request("POST", "/v1/outbound", &[], document.to_string().as_bytes());

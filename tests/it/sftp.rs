@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use crate::gateway::edi_850;
 use crate::harness::{Erp, Gateway};
-use crate::support::repo;
 
 const SSHD: &str = "/usr/sbin/sshd";
 
@@ -215,10 +214,7 @@ fn outbound_documents_are_uploaded_as_part_then_renamed() {
     let site = Site::new();
     let erp = Erp::start();
     let gateway = site.gateway(&erp);
-    let golden = std::fs::read_to_string(repo("tests/fixtures/golden/crossdock_855_5010.jsonl")).unwrap();
-    let mut document: Value = serde_json::Deserializer::from_str(&golden).into_iter().next().unwrap().unwrap();
-    document.as_object_mut().unwrap().remove("envelope");
-    document["partner"] = "sftp-partner".into();
+    let document = crate::support::outbound_855("sftp-partner");
     let response = gateway.request("POST", "/v1/outbound", &[], document.to_string().as_bytes());
     assert_eq!(response.status, 202, "{}", response.text());
     let id = response.json()["message_id"].as_str().unwrap().to_owned();

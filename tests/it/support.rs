@@ -94,3 +94,14 @@ pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
 
 /// A fixed clock for reproducible envelopes: 2026-01-15 12:30 UTC.
 pub const FIXED_TIME: (&str, &str) = ("SOURCE_DATE_EPOCH", "1768480200");
+
+/// The golden 855 as an outbound request for `partner`: the canonical document without its
+/// envelope (the gateway makes one).
+pub fn outbound_855(partner: &str) -> serde_json::Value {
+    let golden = std::fs::read_to_string(repo("tests/fixtures/golden/crossdock_855_5010.jsonl")).unwrap();
+    let mut document: serde_json::Value =
+        serde_json::Deserializer::from_str(&golden).into_iter().next().unwrap().unwrap();
+    document.as_object_mut().unwrap().remove("envelope");
+    document["partner"] = partner.into();
+    document
+}
