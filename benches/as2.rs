@@ -24,6 +24,9 @@ use openssl::pkey::PKey;
 use openssl::x509::X509;
 use tokio::net::TcpStream;
 
+mod common;
+use common::{erp_stand_in, read_address};
+
 const OPENAS2: [(usize, f64); 2] = [(1, 155.0), (16, 350.0)];
 
 /// A 10 KB 850: the header and enough PO1 lines.
@@ -79,7 +82,7 @@ fn main() {
     )
     .unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let erp = runtime.block_on(erp_stand_in());
+    let erp = runtime.block_on(erp_stand_in(Arc::new(std::sync::atomic::AtomicU64::new(0))));
     std::fs::write(
         dir.join("crossdock.toml"),
         format!(
@@ -149,7 +152,7 @@ fn main() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let addr = read_address(gateway.stderr.take().unwrap());
+    let addr = read_address(gateway.stderr.take().unwrap(), "crossdock: serving on http://");
     let messages = Arc::new(messages);
     let mut rows = Vec::new();
     for (phase, (connections, openas2)) in OPENAS2.into_iter().enumerate() {
@@ -225,40 +228,4 @@ async fn post_all(
         latencies.extend(l);
     }
     (started.elapsed(), processed, latencies)
-}
-
-fn read_address(stream: impl std::io::Read + Send + 'static) -> SocketAddr {
-    use std::io::BufRead;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("crossdock: serving on http://") {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(addr.trim().to_owned());
-                }
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(30)).expect("the gateway starts").parse().unwrap()
-}
-
-/// The ERP: `200` at once.
-async fn erp_stand_in() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(|request: Request<hyper::body::Incoming>| async move {
-                    let _ = request.into_body().collect().await;
-                    Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from_static(b"{}"))))
-                });
-                let _ =
-                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-            });
-        }
-    });
-    addr
 }

@@ -25,6 +25,9 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
+mod common;
+use common::{erp_stand_in, read_address};
+
 const CONNECTIONS: usize = 32;
 
 const TEMPLATE: &str =
@@ -178,22 +181,6 @@ async fn bench(duration: Duration) {
     );
 }
 
-fn read_address(stream: impl std::io::Read + Send + 'static, prefix: &'static str) -> SocketAddr {
-    use std::io::BufRead;
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix(prefix) {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(addr.trim().to_owned());
-                }
-            }
-        }
-    });
-    rx.recv_timeout(Duration::from_secs(30)).expect("the server starts").parse().unwrap()
-}
-
 /// Peak resident set of a process, from /proc (VmHWM), in KiB.
 fn peak_rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -251,31 +238,6 @@ async fn load(addr: SocketAddr, duration: Duration, first: u64) -> Figures {
     figures.elapsed = started.elapsed();
     figures.latencies_us.sort_unstable();
     figures
-}
-
-/// The ERP stand-in: `200` at once, counting documents.
-async fn erp_stand_in(count: Arc<AtomicU64>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
-            let count = Arc::clone(&count);
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                    let count = Arc::clone(&count);
-                    async move {
-                        let _ = request.into_body().collect().await;
-                        count.fetch_add(1, Ordering::Relaxed);
-                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"{}"))))
-                    }
-                });
-                let _ =
-                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-            });
-        }
-    });
-    addr
 }
 
 /// The baseline: hyper, and a writer thread committing INSERTs in groups.
