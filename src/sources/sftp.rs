@@ -245,7 +245,7 @@ fn poll_once(
                     partner: Some(partner.to_owned()),
                     content: Content::Edi,
                 };
-                match store.accept_file(message, &name).blocking_recv() {
+                match store.accept_file(message, &name, sha256.clone()).blocking_recv() {
                     Ok(Ok(accepted)) => {
                         tracing::info!(partner, name, message_id = %accepted.message_id, "SFTP file stored");
                         queue.push(accepted.message_id.clone());

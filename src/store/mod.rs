@@ -550,8 +550,14 @@ pub trait Store: Send + Sync + 'static {
         message: NewMessage,
         idempotency_key: Option<String>,
     ) -> tokio::sync::oneshot::Receiver<Result<(Accepted, bool)>>;
-    /// Stores a file taken from a partner's SFTP inbox, remembering its name and digest.
-    fn accept_file(&self, message: NewMessage, name: &str) -> tokio::sync::oneshot::Receiver<Result<Accepted>>;
+    /// Stores a file taken from a partner's SFTP inbox, remembering its name and digest (the
+    /// hex SHA-256 of `message.raw`, which the caller has already computed).
+    fn accept_file(
+        &self,
+        message: NewMessage,
+        name: &str,
+        sha256: String,
+    ) -> tokio::sync::oneshot::Receiver<Result<Accepted>>;
     /// The message a file with this name and content was stored as, if it was.
     fn file_taken(&self, partner: &str, name: &str, sha256: &str) -> Result<Option<String>>;
     /// The transmission an asynchronous MDN answers.

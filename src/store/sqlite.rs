@@ -1203,8 +1203,7 @@ impl Store for SqliteStore {
         })
     }
 
-    fn accept_file(&self, message: NewMessage, name: &str) -> oneshot::Receiver<Result<Accepted>> {
-        let sha256 = hex::encode(Sha256::digest(&message.raw));
+    fn accept_file(&self, message: NewMessage, name: &str, sha256: String) -> oneshot::Receiver<Result<Accepted>> {
         let id = new_id();
         let name = name.to_owned();
         self.submit(move |conn| {
