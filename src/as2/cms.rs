@@ -224,7 +224,7 @@ pub fn decompress(der: &[u8], limit: usize) -> Result<Vec<u8>, As2Error> {
     let mut encap = data.sequence().ok_or_else(|| bad("no encapsulated content"))?;
     encap.expect(0x06).ok_or_else(|| bad("no content type"))?;
     let mut content = encap.explicit(0xa0).ok_or_else(|| bad("no content"))?;
-    let compressed = content.octets().ok_or_else(|| bad("the content is not an OCTET STRING"))?;
+    let compressed = content.octets(8).ok_or_else(|| bad("the content is not an OCTET STRING"))?;
     let cap = limit.min(compressed.len().saturating_mul(MAX_RATIO)).max(1024);
     let mut out = Vec::new();
     flate2::read::ZlibDecoder::new(&compressed[..])
@@ -298,15 +298,16 @@ impl<'a> Der<'a> {
         self.next().filter(|(t, _)| *t == tag).map(|(_, c)| Der::new(c))
     }
 
-    /// An OCTET STRING, primitive or constructed (BER chunks).
-    fn octets(&mut self) -> Option<Vec<u8>> {
+    /// An OCTET STRING, primitive or constructed (BER chunks, nested at most `depth` deep: a
+    /// hostile body could otherwise nest deep enough to exhaust the stack).
+    fn octets(&mut self, depth: usize) -> Option<Vec<u8>> {
         match self.next()? {
             (0x04, content) => Some(content.to_vec()),
-            (0x24, content) => {
+            (0x24, content) if depth > 0 => {
                 let mut inner = Der::new(content);
                 let mut out = Vec::new();
                 while !inner.rest.is_empty() {
-                    out.extend(inner.octets()?);
+                    out.extend(inner.octets(depth - 1)?);
                 }
                 Some(out)
             }
@@ -328,6 +329,11 @@ mod tests {
         assert!(err.to_string().contains("compression bomb"), "{err}");
         assert!(decompress(&der[..der.len() - 3], 1 << 20).is_err(), "truncated");
         assert!(decompress(b"\x30\x03\x06\x01\x00", 1 << 20).is_err(), "not compressed-data");
+        // Constructed OCTET STRINGs: chunks are read, nesting past the limit is refused (a
+        // hostile body nested deep enough would otherwise exhaust the stack).
+        let nest = |depth: usize| (0..depth).fold(tlv(0x04, b"x"), |inner, _| tlv(0x24, &inner));
+        assert_eq!(Der::new(&nest(8)).octets(8), Some(b"x".to_vec()));
+        assert!(Der::new(&nest(9)).octets(8).is_none());
     }
 
     #[test]
