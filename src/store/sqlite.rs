@@ -92,6 +92,9 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
     // FULL: a commit has reached the disk when it returns (the WAL is synced on every commit).
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Each write runs in its own savepoint, whose journal of changed pages goes to a temporary
+    // file unless temporary storage is in memory; that file's writes were a sixth of the writer.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 
