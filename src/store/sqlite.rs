@@ -2,9 +2,11 @@
 //! returns), and group commit: every write goes to one writer thread, which runs whatever has
 //! queued up in a single transaction (each write in its own savepoint, so one failure does not
 //! undo the others) and answers each writer once the transaction is committed. One fsync then
-//! covers many requests. Reads use a small pool of their own connections.
+//! covers many requests. Writes a sender waits on (accepting a body) go ahead of the gateway's
+//! own work, so a burst is answered quickly and its processing queues in the store. Reads use a
+//! small pool of their own connections.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Mutex;
@@ -17,13 +19,28 @@ use tokio::sync::oneshot;
 use super::*;
 use crate::control_numbers::{nth, Counters, CONTROL_NUMBER_MAX};
 
-/// Most writes one transaction takes.
+/// Most writes of senders one transaction takes.
 const GROUP_MAX: usize = 512;
-/// With at least `GATHER_FROM` but fewer than `GROUP_GATHER` writes queued, the writer waits
-/// `GATHER_WAIT` for more. Fewer mean light load: waiting would only add latency.
+/// Most of the gateway's own writes (processing outcomes, delivery attempts) one transaction
+/// takes: a sender arriving meanwhile waits for at most that many.
+const WORK_GROUP_MAX: usize = 64;
+/// Of those, while senders wait: enough that work keeps moving, few enough that a burst of
+/// arrivals is answered at several times the rate it could be processed, and queues durably.
+const WORK_PER_GROUP_UNDER_LOAD: usize = 4;
+/// With only the gateway's own work waiting, at least `GATHER_FROM` but fewer than
+/// `WORK_GROUP_MAX` writes, the writer waits `GATHER_WAIT` for more: one commit of many writes
+/// rewrites each hot page once instead of once per commit. Fewer mean light load: waiting would
+/// only add latency. Senders are never kept waiting for it.
 const GATHER_FROM: usize = 8;
-const GROUP_GATHER: usize = 64;
 const GATHER_WAIT: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// Who waits on a write: a sender holding a connection open for its answer, or the gateway's
+/// own work (processing, delivery, transmissions), which can wait a little.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lane {
+    Sender,
+    Work,
+}
 
 type Completion = Box<dyn FnOnce(Result<()>) + Send>;
 
@@ -38,7 +55,7 @@ type Op = Box<dyn FnOnce(&Connection) -> Outcome + Send>;
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Option<Sender<Op>>>,
+    writer: Mutex<Option<Sender<(Lane, Op)>>>,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     /// Control numbers reserved in the store and not yet handed out, per partner.
@@ -85,6 +102,10 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection> {
     };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // The bundled SQLite weighs bound values when it plans (STAT4) and so compiles a statement
+    // again whenever they change: the delivery's reads did so on every call. Plans here do not
+    // depend on the values.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(64);
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -115,7 +136,7 @@ impl SqliteStore {
                 schema::latest()
             )));
         }
-        let (tx, rx) = mpsc::channel::<Op>();
+        let (tx, rx) = mpsc::channel::<(Lane, Op)>();
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || writer_loop(conn, rx))
@@ -143,13 +164,30 @@ impl SqliteStore {
         }
     }
 
-    /// Queues a write; the receiver resolves after its transaction commits.
+    /// Queues a write of the gateway's own work; the receiver resolves after its transaction
+    /// commits.
     fn submit<T: Send + 'static>(
         &self,
         write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
     ) -> oneshot::Receiver<Result<T>> {
+        self.submit_in(Lane::Work, write)
+    }
+
+    /// Queues a write that a sender waits on: it goes ahead of the gateway's own work.
+    fn submit_for_sender<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> oneshot::Receiver<Result<T>> {
+        self.submit_in(Lane::Sender, write)
+    }
+
+    fn submit_in<T: Send + 'static>(
+        &self,
+        lane: Lane,
+        write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> oneshot::Receiver<Result<T>> {
         let (tx, rx) = oneshot::channel();
-        self.submit_then(write, move |result| {
+        self.submit_then_in(lane, write, move |result| {
             let _ = tx.send(result);
         });
         rx
@@ -162,13 +200,22 @@ impl SqliteStore {
         write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
         then: impl FnOnce(Result<T>) + Send + 'static,
     ) {
+        self.submit_then_in(Lane::Work, write, then)
+    }
+
+    fn submit_then_in<T: Send + 'static>(
+        &self,
+        lane: Lane,
+        write: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        then: impl FnOnce(Result<T>) + Send + 'static,
+    ) {
         let op: Op = Box::new(move |conn: &Connection| match write(conn) {
             Ok(value) => Outcome::Done(Box::new(move |committed: Result<()>| then(committed.map(|()| value)))),
             Err(err) => Outcome::Failed(Box::new(move |_| then(Err(err)))),
         });
         let sender = self.writer.lock().ok().and_then(|w| w.clone());
         if let Some(sender) = sender {
-            let _ = sender.send(op);
+            let _ = sender.send((lane, op));
         }
     }
 
@@ -260,24 +307,61 @@ impl Drop for SqliteStore {
     }
 }
 
-fn writer_loop(conn: Connection, ops: Receiver<Op>) {
-    while let Ok(first) = ops.recv() {
-        let mut batch = vec![first];
-        let drain = |batch: &mut Vec<Op>| {
-            while batch.len() < GROUP_MAX {
-                match ops.try_recv() {
-                    Ok(op) => batch.push(op),
-                    Err(_) => break,
-                }
-            }
-        };
-        drain(&mut batch);
-        if batch.len() >= GATHER_FROM && batch.len() < GROUP_GATHER {
-            // Busy: a moment more gathers a bigger group, and one commit of many writes
-            // rewrites each hot page once instead of once per commit.
-            std::thread::sleep(GATHER_WAIT);
-            drain(&mut batch);
+/// Writes waiting for a transaction, by lane.
+#[derive(Default)]
+struct Waiting {
+    senders: VecDeque<Op>,
+    work: VecDeque<Op>,
+}
+
+impl Waiting {
+    fn len(&self) -> usize {
+        self.senders.len() + self.work.len()
+    }
+
+    fn push(&mut self, (lane, op): (Lane, Op)) {
+        match lane {
+            Lane::Sender => self.senders.push_back(op),
+            Lane::Work => self.work.push_back(op),
         }
+    }
+
+    /// Moves what is queued on the channel here.
+    fn drain(&mut self, ops: &Receiver<(Lane, Op)>) {
+        while let Ok(op) = ops.try_recv() {
+            self.push(op);
+        }
+    }
+
+    /// The next transaction's writes: every waiting sender's (up to `GROUP_MAX`) first, then
+    /// the gateway's own work, of which only a share while senders wait.
+    fn next_group(&mut self) -> Vec<Op> {
+        let senders = self.senders.len().min(GROUP_MAX);
+        let work_share = if senders > 0 { WORK_PER_GROUP_UNDER_LOAD } else { WORK_GROUP_MAX };
+        let work = self.work.len().min(work_share);
+        let mut group = Vec::with_capacity(senders + work);
+        group.extend(self.senders.drain(..senders));
+        group.extend(self.work.drain(..work));
+        group
+    }
+}
+
+fn writer_loop(conn: Connection, ops: Receiver<(Lane, Op)>) {
+    let mut waiting = Waiting::default();
+    loop {
+        if waiting.len() == 0 {
+            match ops.recv() {
+                Ok(op) => waiting.push(op),
+                // Closed, and everything queued is written.
+                Err(_) => return,
+            }
+        }
+        waiting.drain(&ops);
+        if waiting.senders.is_empty() && (GATHER_FROM..WORK_GROUP_MAX).contains(&waiting.work.len()) {
+            std::thread::sleep(GATHER_WAIT);
+            waiting.drain(&ops);
+        }
+        let batch = waiting.next_group();
         // Cached statements: these run for every write, and parsing them showed in profiles.
         let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut statement| statement.execute([])).map(|_| ());
         if let Err(err) = run("BEGIN IMMEDIATE") {
@@ -612,7 +696,7 @@ impl Store for SqliteStore {
     fn accept(&self, message: NewMessage) -> oneshot::Receiver<Result<Accepted>> {
         let sha256 = hex::encode(Sha256::digest(&message.raw));
         let id = new_id();
-        self.submit(move |conn| {
+        self.submit_for_sender(move |conn| {
             let now = now_millis();
             insert_message(conn, &id, &message, &sha256, now)?;
             Ok(Accepted { message_id: id, correlation_id: message.correlation_id })
@@ -1146,7 +1230,7 @@ impl Store for SqliteStore {
     fn accept_as2(&self, message: NewMessage, receipt: NewReceipt) -> oneshot::Receiver<Result<Accepted>> {
         let sha256 = hex::encode(Sha256::digest(&message.raw));
         let id = new_id();
-        self.submit(move |conn| {
+        self.submit_for_sender(move |conn| {
             let now = now_millis();
             insert_message(conn, &id, &message, &sha256, now)?;
             insert_receipt(conn, &receipt, Some(&id), now)?;
@@ -1174,7 +1258,7 @@ impl Store for SqliteStore {
     ) -> oneshot::Receiver<Result<(Accepted, bool)>> {
         let sha256 = hex::encode(Sha256::digest(&message.raw));
         let id = new_id();
-        self.submit(move |conn| {
+        self.submit_for_sender(move |conn| {
             if let Some(key) = &idempotency_key {
                 let earlier: Option<(String, String, String)> = one(
                     conn,
@@ -1209,7 +1293,7 @@ impl Store for SqliteStore {
     fn accept_file(&self, message: NewMessage, name: &str, sha256: String) -> oneshot::Receiver<Result<Accepted>> {
         let id = new_id();
         let name = name.to_owned();
-        self.submit(move |conn| {
+        self.submit_for_sender(move |conn| {
             let now = now_millis();
             insert_message(conn, &id, &message, &sha256, now)?;
             exec(
@@ -1232,7 +1316,7 @@ impl Store for SqliteStore {
     }
 
     fn record_receipt(&self, receipt: NewReceipt) -> oneshot::Receiver<Result<()>> {
-        self.submit(move |conn| insert_receipt(conn, &receipt, None, now_millis()))
+        self.submit_for_sender(move |conn| insert_receipt(conn, &receipt, None, now_millis()))
     }
 
     fn processed_receipt(&self, as2_from: &str, as2_message_id: &str) -> Result<Option<StoredMdn>> {
@@ -1330,6 +1414,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn message(raw: &str) -> NewMessage {
         NewMessage {
@@ -1340,6 +1425,44 @@ mod tests {
             partner: None,
             content: Content::Edi,
         }
+    }
+
+    /// Ops that say which they are when run.
+    fn labelled(lane: Lane, label: &'static str, ran: &Arc<Mutex<Vec<&'static str>>>) -> (Lane, Op) {
+        let ran = Arc::clone(ran);
+        let op: Op = Box::new(move |_: &Connection| {
+            ran.lock().unwrap().push(label);
+            Outcome::Done(Box::new(|_| {}))
+        });
+        (lane, op)
+    }
+
+    #[test]
+    fn senders_go_first_and_work_takes_a_share_while_they_wait() {
+        let conn = Connection::open_in_memory().unwrap();
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Waiting::default();
+        for _ in 0..10 {
+            waiting.push(labelled(Lane::Work, "work", &ran));
+        }
+        for _ in 0..3 {
+            waiting.push(labelled(Lane::Sender, "sender", &ran));
+        }
+        let run = |group: Vec<Op>| {
+            for op in group {
+                let _ = op(&conn);
+            }
+        };
+        // Senders waiting: all of them, ahead of the work queued before them, and only a share
+        // of the work.
+        run(waiting.next_group());
+        let first: Vec<_> = ran.lock().unwrap().drain(..).collect();
+        assert_eq!(first[..3], ["sender"; 3]);
+        assert_eq!(first.len(), 3 + WORK_PER_GROUP_UNDER_LOAD);
+        // No sender waiting: the rest of the work, in the order it came.
+        run(waiting.next_group());
+        assert_eq!(ran.lock().unwrap().len(), 10 - WORK_PER_GROUP_UNDER_LOAD);
+        assert_eq!(waiting.len(), 0);
     }
 
     fn complete(store: &SqliteStore, processed: Processed) {
