@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -28,11 +28,54 @@ pub use outbound::process_outbound;
 /// How often the store is scanned for work nobody announced.
 const SCAN_INTERVAL: Duration = Duration::from_secs(2);
 
+/// Most outcomes processed but not yet committed. Beyond it workers wait for the store: when
+/// the writer is busy answering senders, processing further would only hold outcomes in memory
+/// and take the CPU the senders need.
+const MAX_UNCOMMITTED: usize = 64;
+
 /// Ids of messages to process, each queued at most once.
 #[derive(Clone)]
 pub struct Queue {
     tx: Sender<String>,
     queued: Arc<Mutex<HashSet<String>>>,
+    uncommitted: Arc<Uncommitted>,
+}
+
+/// The count of outcomes handed to the store and not yet committed.
+#[derive(Default)]
+struct Uncommitted {
+    count: Mutex<usize>,
+    lower: Condvar,
+}
+
+impl Uncommitted {
+    /// Waits (up to `patience`) until fewer than `MAX_UNCOMMITTED` are in flight; whether so.
+    fn wait_for_room(&self, patience: Duration) -> bool {
+        let Ok(count) = self.count.lock() else { return true };
+        match self.lower.wait_timeout_while(count, patience, |n| *n >= MAX_UNCOMMITTED) {
+            Ok((_, timeout)) => !timeout.timed_out(),
+            Err(_) => true,
+        }
+    }
+
+    fn add(self: &Arc<Self>) -> UncommittedGuard {
+        if let Ok(mut n) = self.count.lock() {
+            *n += 1;
+        }
+        UncommittedGuard(Arc::clone(self))
+    }
+}
+
+/// One outcome in flight; dropped when the store has answered (or dropped the write).
+struct UncommittedGuard(Arc<Uncommitted>);
+
+impl Drop for UncommittedGuard {
+    fn drop(&mut self) {
+        if let Ok(mut n) = self.0.count.lock() {
+            *n = n.saturating_sub(1);
+        }
+        self.0.lower.notify_one();
+    }
 }
 
 impl Queue {
@@ -65,7 +108,7 @@ pub fn start(
     settled: Arc<tokio::sync::Notify>,
 ) -> (Queue, Processor) {
     let (tx, rx) = mpsc::channel::<String>();
-    let queue = Queue { tx, queued: Arc::new(Mutex::new(HashSet::new())) };
+    let queue = Queue { tx, queued: Arc::new(Mutex::new(HashSet::new())), uncommitted: Arc::default() };
     let rx = Arc::new(Mutex::new(rx));
     let stopping = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
@@ -79,6 +122,7 @@ pub fn start(
             Arc::clone(&stopping),
         );
         let spawned = std::thread::Builder::new().name(format!("process-{n}")).spawn(move || {
+            yield_to_senders();
             work(&rx, &queue, store.as_ref(), &partners, &settled, &stopping);
         });
         match spawned {
@@ -104,6 +148,20 @@ pub fn start(
     (queue, Processor { stopping, threads })
 }
 
+/// Lowers the calling thread's CPU priority (Linux `nice` 19, per thread): when the cores are
+/// short, answering senders, whose connections wait, goes first; processing catches up when
+/// they are idle.
+fn yield_to_senders() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on this thread's own id; no memory is involved.
+    unsafe {
+        let tid = libc::gettid();
+        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19) != 0 {
+            tracing::debug!("cannot lower the processing thread's priority");
+        }
+    }
+}
+
 impl Processor {
     /// Lets each worker finish the message in hand, then stops them.
     pub fn stop(self) {
@@ -123,6 +181,9 @@ fn work(
     stopping: &AtomicBool,
 ) {
     while !stopping.load(Ordering::Relaxed) {
+        if !queue.uncommitted.wait_for_room(Duration::from_millis(100)) {
+            continue;
+        }
         let next = match rx.lock() {
             Ok(rx) => rx.recv_timeout(Duration::from_millis(100)),
             Err(_) => return,
@@ -175,9 +236,11 @@ pub fn process_one(
     let errors = processed.errors.len();
     metrics::histogram!(m::PROCESSING_SECONDS, "stage" => "process").record(started.elapsed().as_secs_f64());
     let (settled, queue, id, span) = (Arc::clone(settled), queue.clone(), id.to_owned(), span.clone());
+    let in_flight = queue.uncommitted.add();
     store.complete(
         processed,
         Box::new(move |committed| {
+            let _in_flight = in_flight;
             let _entered = span.enter();
             match committed {
                 Ok(()) => {

@@ -92,6 +92,19 @@ fn stored(gateway: &Gateway, icn: u32) -> Vec<Value> {
     found.as_array().cloned().unwrap_or_else(|| found["messages"].as_array().cloned().unwrap_or_default())
 }
 
+/// The messages whose interchange control number is `icn`, once processing has read it (the
+/// MDN is sent when the body is stored, before it is processed): waits up to 20 s for one.
+fn processed(gateway: &Gateway, icn: u32) -> Vec<Value> {
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = stored(gateway, icn);
+        if !found.is_empty() || Instant::now() > until {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn pyas2lib_sends_with_every_option_and_reads_our_mdns() {
     let setup = Setup::new("require_signed = false\nrequire_encrypted = false\n", "http://127.0.0.1:9/as2");
@@ -124,7 +137,7 @@ fn pyas2lib_sends_with_every_option_and_reads_our_mdns() {
             assert_eq!(out["mdn_status"], "processed", "{case}: pyas2lib read our MDN as {out}");
             assert_eq!(out["mdn_detail"], Value::Null, "{case}: {out}");
             assert_eq!(out["mdn_signed"], !mdn_digest.is_null(), "{case}: a signed MDN exactly when asked");
-            let messages = stored(&gateway, icn);
+            let messages = processed(&gateway, icn);
             assert_eq!(messages.len(), 1, "{case}: one stored message: {messages:?}");
             let message = gateway.message(messages[0]["id"].as_str().unwrap());
             assert_eq!(message["transport"], "as2");
@@ -144,7 +157,7 @@ fn pyas2lib_sends_with_every_option_and_reads_our_mdns() {
         let payload = String::from_utf8(edi_850(icn, &format!("PO-BIN-{n}"))).unwrap().replacen("~\n", "~\r", 1);
         let out = setup.send(&gateway, payload.as_bytes(), options);
         assert_eq!(out["mdn_status"], "processed", "{out}");
-        let messages = stored(&gateway, icn);
+        let messages = processed(&gateway, icn);
         let message = gateway.message(messages[0]["id"].as_str().unwrap());
         assert_eq!(message["raw"].as_str().unwrap().as_bytes(), payload.as_bytes(), "binary content, byte for byte");
     }
@@ -255,7 +268,7 @@ fn a_resent_message_id_gets_its_mdn_again_and_is_stored_once() {
     assert_eq!(first["mdn_status"], "processed", "{first}");
     assert_eq!(first["mdn_mic_alg"], "sha-256", "{first}");
     assert_eq!(again["mdn_status"], "processed", "{again}");
-    assert_eq!(stored(&gateway, 7201).len(), 1, "a resend is not stored twice");
+    assert_eq!(processed(&gateway, 7201).len(), 1, "a resend is not stored twice");
 
     // After a failure, the same Message-ID is processed.
     let broken = json!({"sign": "sha256", "encrypt": "aes_128_cbc", "mdn_mode": "SYNC", "mdn_digest": "sha256", "message_id": "resend-2", "corrupt_tail": true});
@@ -264,7 +277,7 @@ fn a_resent_message_id_gets_its_mdn_again_and_is_stored_once() {
     let good = json!({"sign": "sha256", "encrypt": "aes_128_cbc", "mdn_mode": "SYNC", "mdn_digest": "sha256", "message_id": "resend-2"});
     let retried = setup.send(&gateway, &edi_850(7202, "PO-S"), good);
     assert_eq!(retried["mdn_status"], "processed", "{retried}");
-    assert_eq!(stored(&gateway, 7202).len(), 1);
+    assert_eq!(processed(&gateway, 7202).len(), 1);
 }
 
 /// pyas2lib as the receiving partner, on a loopback port.
