@@ -162,14 +162,15 @@ impl Delivery {
 
     /// Starts deliveries for what is due; returns how many started.
     async fn dispatch(self: &Arc<Self>, tasks: &mut tokio::task::JoinSet<()>) -> usize {
-        let (busy, read_from) = self.in_flight.lock().map(|f| (f.active.len(), f.generation)).unwrap_or((0, 0));
-        // Read again only once half a batch has ended: each read returns the deliveries still
-        // in flight too, and re-reading them on every ending would cost more than delivering.
+        let (busy, read_from, skip) =
+            self.in_flight.lock().map(|f| (f.active.len(), f.generation, f.active.clone())).unwrap_or_default();
+        // Read again only once half a batch has ended: each read steps over the deliveries
+        // still in flight too, and doing so on every ending would cost more than delivering.
         if busy > DUE_BATCH / 2 {
             return 0;
         }
         let store = Arc::clone(&self.store);
-        let due = match tokio::task::spawn_blocking(move || store.due(now_millis(), DUE_BATCH)).await {
+        let due = match tokio::task::spawn_blocking(move || store.due(now_millis(), DUE_BATCH, &skip)).await {
             Ok(Ok(due)) => due,
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "cannot read the documents due for delivery");

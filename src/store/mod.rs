@@ -517,8 +517,8 @@ pub trait Store: Send + Sync + 'static {
     /// Records what processing made of a message; `then` runs once it is committed (so the
     /// caller can go on to the next message meanwhile).
     fn complete(&self, processed: Processed, then: Box<dyn FnOnce(Result<()>) + Send>);
-    /// Documents due for delivery at `now`, oldest first.
-    fn due(&self, now: Millis, limit: usize) -> Result<Vec<DueDocument>>;
+    /// Documents due for delivery at `now`, oldest first, except those in `skip` (in flight).
+    fn due(&self, now: Millis, limit: usize, skip: &std::collections::HashSet<String>) -> Result<Vec<DueDocument>>;
     /// Records a delivery attempt; the receiver resolves once it is committed.
     fn record_attempt(&self, attempt: Attempt) -> tokio::sync::oneshot::Receiver<Result<()>>;
     fn replay(&self, id: &str) -> Result<Replayed>;
