@@ -657,13 +657,13 @@ fn write_send(conn: &Connection, attempt: &SendAttempt) -> Result<()> {
 }
 
 fn set_state(conn: &Connection, message: &str, state: MessageState, detail: &str) -> Result<()> {
-    let previous: String = one(conn, "SELECT state FROM messages WHERE id = ?1", [message], |r| r.get(0))?;
-    if previous != state.as_str() {
-        exec(
-            conn,
-            "UPDATE messages SET state = ?2, updated_at = ?3 WHERE id = ?1",
-            params![message, state.as_str(), now_millis()],
-        )?;
+    // One statement: the update itself says whether the state changed.
+    let changed = exec(
+        conn,
+        "UPDATE messages SET state = ?2, updated_at = ?3 WHERE id = ?1 AND state != ?2",
+        params![message, state.as_str(), now_millis()],
+    )?;
+    if changed > 0 {
         history(conn, message, None, state.as_str(), detail)?;
     }
     Ok(())
@@ -793,11 +793,18 @@ impl Store for SqliteStore {
                         return Err(StoreError::Conflict(format!("message {id} was already processed (it is {other})")))
                     }
                 }
+                let state = if processed.state == MessageState::Translated && processed.documents.is_empty() {
+                    // Nothing to deliver (only acknowledgments, say): done.
+                    MessageState::Delivered
+                } else {
+                    processed.state
+                };
+                // The outcome and the new state in one update of the row (it was `received`).
                 exec(
                     conn,
                     "UPDATE messages SET partner = COALESCE(?2, partner), standard = ?3, document_type = ?4,
                      interchange_control_number = ?5, sender = ?6, receiver = ?7, errors = ?8, rendered = ?9,
-                     updated_at = ?10
+                     updated_at = ?10, state = ?11
                  WHERE id = ?1",
                     params![
                         id,
@@ -810,6 +817,7 @@ impl Store for SqliteStore {
                         serde_json::to_string(&processed.errors).unwrap_or_else(|_| "[]".into()),
                         processed.rendered,
                         now_millis(),
+                        state.as_str(),
                     ],
                 )?;
                 let now = now_millis();
@@ -872,13 +880,7 @@ impl Store for SqliteStore {
                         params![seen.partner, seen.sender, seen.control_number, id, now],
                     )?;
                 }
-                let state = if processed.state == MessageState::Translated && processed.documents.is_empty() {
-                    // Nothing to deliver (only acknowledgments, say): done.
-                    MessageState::Delivered
-                } else {
-                    processed.state
-                };
-                set_state(conn, id, state, &processed.detail)
+                history(conn, id, None, state.as_str(), &processed.detail)
             },
             then,
         );
