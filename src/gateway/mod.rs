@@ -176,6 +176,7 @@ async fn run(
         config.server.max_body_bytes,
         stop_rx.clone(),
     ));
+    let owed_mdns = tokio::spawn(crate::sources::as2::retry_owed_mdns(Arc::clone(&store), stop_rx.clone()));
     let background = tokio::spawn(background(
         Arc::clone(&store),
         Arc::clone(&partners),
@@ -205,6 +206,7 @@ async fn run(
     let _ = delivery_task.await;
     let _ = sender_task.await;
     let _ = sftp_task.await;
+    let _ = owed_mdns.await;
     let _ = background.await;
     drop(app);
     tracing::info!("stopped");

@@ -22,7 +22,10 @@ use crate::as2::{bare_message_id, unquote_name, As2Error};
 use crate::config::partner::Partner;
 use crate::gateway::App;
 use crate::metrics as m;
-use crate::store::{Content, Direction, NewMessage, NewReceipt, SendAttempt, SendOutcome, StoredMdn};
+use crate::store::{
+    now_millis, Content, Direction, NewMessage, NewReceipt, OwedMdn, SendAttempt, SendOutcome, Store, StoredMdn,
+};
+use tokio::sync::watch;
 
 /// Asynchronous MDNs are POSTed this many times before we give up (the receipt stays stored:
 /// a resend of the message gets it again).
@@ -74,7 +77,7 @@ pub async fn receive(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
                 tracing::info!("a resent AS2 message that was processed: answering its MDN again");
                 metrics::counter!(m::AS2_MDN, "partner" => partner.id.clone(), "direction" => "sent", "disposition" => "processed")
                     .increment(1);
-                return answer(&request, stored, &partner.id);
+                return answer(&app, &request, None, stored, &partner.id);
             }
             open(&app, partner, &content_type, transfer_encoding.as_deref(), &body, &request).await
         }
@@ -92,6 +95,7 @@ pub async fn receive(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
         detail,
         mdn,
         raw,
+        mdn_url: request.async_url.clone(),
     };
     match opened {
         Ok(opened) if opened.mdn.is_some() => {
@@ -121,15 +125,15 @@ pub async fn receive(State(app): State<Arc<App>>, headers: HeaderMap, body: Body
                 partner: partner.as_ref().map(|p| p.id.clone()),
                 content: Content::Edi,
             };
-            let committed =
-                app.store.accept_as2(new_message, receipt("processed", detail, Some(stored.clone()), None)).await;
+            let owed_receipt = receipt("processed", detail, Some(stored.clone()), None);
+            let committed = app.store.accept_as2(new_message, owed_receipt.clone()).await;
             match committed {
                 Ok(Ok(accepted)) => {
                     tracing::info!(stored_as = %accepted.message_id, "AS2 message stored");
                     app.queue.push(accepted.message_id);
                     metrics::counter!(m::AS2_MDN, "partner" => partner_label.clone(), "direction" => "sent", "disposition" => "processed")
                         .increment(1);
-                    answer(&request, stored, &partner_label)
+                    answer(&app, &request, Some(&owed_receipt), stored, &partner_label)
                 }
                 _ => {
                     let err = As2Error::crypto("the payload could not be stored; send it again");
@@ -207,9 +211,10 @@ async fn failure(
     let sign = request.signed.as_ref().and_then(|(d, _)| app.as2.as_ref().map(|i| (*d, i.as_ref())));
     let built = mdn::build(parties, &disposition, sign).or_else(|_| mdn::build(parties, &disposition, None));
     let stored = built.ok().map(|b| StoredMdn { headers: b.headers, body: b.body });
-    let _ = app.store.record_receipt(NewReceipt { mdn: stored.clone(), ..refused }).await;
+    let refused_receipt = NewReceipt { mdn: stored.clone(), ..refused };
+    let _ = app.store.record_receipt(refused_receipt.clone()).await;
     match stored {
-        Some(stored) => answer(request, stored, partner),
+        Some(stored) => answer(app, request, Some(&refused_receipt), stored, partner),
         None => {
             Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "mdn", "Cannot build the MDN", err.detail).into_response()
         }
@@ -217,12 +222,20 @@ async fn failure(
 }
 
 /// The MDN in the response (sync), or a 200 now and the MDN POSTed (async), or a bare 200.
-fn answer(request: &MdnRequest, mdn: StoredMdn, partner: &str) -> Response {
+fn answer(app: &App, request: &MdnRequest, receipt: Option<&NewReceipt>, mdn: StoredMdn, partner: &str) -> Response {
     if !request.wanted {
         return (StatusCode::OK, "received").into_response();
     }
     if let Some(url) = &request.async_url {
-        tokio::spawn(post_async_mdn(url.clone(), mdn, partner.to_owned()));
+        let owed = receipt.map(|r| OwedMdn {
+            as2_from: r.as2_from.clone(),
+            as2_message_id: r.as2_message_id.clone(),
+            disposition: r.disposition.clone(),
+            partner: r.partner.clone(),
+            url: url.clone(),
+            mdn: mdn.clone(),
+        });
+        tokio::spawn(post_async_mdn(Arc::clone(&app.store), url.clone(), mdn, partner.to_owned(), owed));
         return (StatusCode::OK, "received; the MDN follows asynchronously").into_response();
     }
     let mut response = Response::new(Body::from(mdn.body));
@@ -234,26 +247,94 @@ fn answer(request: &MdnRequest, mdn: StoredMdn, partner: &str) -> Response {
     response
 }
 
-async fn post_async_mdn(url: String, mdn: StoredMdn, partner: String) {
-    let client = reqwest::Client::new();
+/// Posts an asynchronous MDN, retrying a few times from memory; `owed` is its receipt in the
+/// store, marked delivered on success. What is not delivered stays owed in the store, where
+/// `retry_owed_mdns` finds it (also after a restart).
+async fn post_async_mdn(store: Arc<dyn Store>, url: String, mdn: StoredMdn, partner: String, owed: Option<OwedMdn>) {
     for attempt in 1..=ASYNC_MDN_ATTEMPTS {
-        let mut request = client.post(&url).timeout(Duration::from_secs(30)).body(mdn.body.clone());
-        for (name, value) in &mdn.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        match request.send().await {
-            Ok(response) if response.status().is_success() => {
-                tracing::info!(url, partner, "asynchronous MDN delivered");
-                return;
+        if post_mdn_once(&url, &mdn, &partner, attempt).await {
+            if let Some(owed) = &owed {
+                mark_mdn_sent(store.as_ref(), owed).await;
             }
-            Ok(response) => {
-                tracing::warn!(url, partner, status = response.status().as_u16(), attempt, "asynchronous MDN refused")
-            }
-            Err(err) => tracing::warn!(url, partner, error = %err, attempt, "asynchronous MDN not delivered"),
+            return;
         }
         tokio::time::sleep(Duration::from_secs(1 << attempt.min(6))).await;
     }
-    tracing::error!(url, partner, "asynchronous MDN given up; a resend of the message gets it again");
+    tracing::error!(url, partner, "asynchronous MDN not delivered; it is retried from the store");
+}
+
+async fn post_mdn_once(url: &str, mdn: &StoredMdn, partner: &str, attempt: u32) -> bool {
+    let mut request = mdn_client().post(url).timeout(Duration::from_secs(30)).body(mdn.body.clone());
+    for (name, value) in &mdn.headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    match request.send().await {
+        Ok(response) if response.status().is_success() => {
+            tracing::info!(url, partner, "asynchronous MDN delivered");
+            true
+        }
+        Ok(response) => {
+            tracing::warn!(url, partner, status = response.status().as_u16(), attempt, "asynchronous MDN refused");
+            false
+        }
+        Err(err) => {
+            tracing::warn!(url, partner, error = %err, attempt, "asynchronous MDN not delivered");
+            false
+        }
+    }
+}
+
+fn mdn_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
+}
+
+async fn mark_mdn_sent(store: &dyn Store, owed: &OwedMdn) {
+    let marked = store.mdn_sent(&owed.as2_from, &owed.as2_message_id, &owed.disposition).await;
+    if !matches!(marked, Ok(Ok(()))) {
+        tracing::warn!(
+            as2_message_id = owed.as2_message_id,
+            "cannot record that the MDN was delivered; it may be sent again"
+        );
+    }
+}
+
+/// How long an asynchronous MDN is retried from the store before it is given up (the partner
+/// can still get it by sending the message again).
+const OWED_MDN_HORIZON: Duration = Duration::from_secs(24 * 3600);
+/// MDNs younger than this are still being posted by `post_async_mdn`.
+const OWED_MDN_GRACE: Duration = Duration::from_secs(300);
+const OWED_MDN_SWEEP: Duration = Duration::from_secs(60);
+
+/// Retries the asynchronous MDNs the store says are owed: at start every one (whatever was
+/// being posted when the gateway stopped), then each minute those older than the in-memory
+/// retries, one attempt each, for up to a day.
+pub async fn retry_owed_mdns(store: Arc<dyn Store>, mut stop: watch::Receiver<bool>) {
+    let mut first = true;
+    loop {
+        let now = now_millis();
+        let since = now - OWED_MDN_HORIZON.as_millis() as i64;
+        let until = if first { now } else { now - OWED_MDN_GRACE.as_millis() as i64 };
+        first = false;
+        let reader = Arc::clone(&store);
+        let owed = tokio::task::spawn_blocking(move || reader.owed_mdns(since, until, 100)).await;
+        match owed {
+            Ok(Ok(owed)) => {
+                for mdn in owed {
+                    let partner = mdn.partner.clone().unwrap_or_else(|| "unknown".into());
+                    if post_mdn_once(&mdn.url, &mdn.mdn, &partner, 0).await {
+                        mark_mdn_sent(store.as_ref(), &mdn).await;
+                    }
+                }
+            }
+            Ok(Err(err)) => tracing::warn!(error = %err, "cannot read the asynchronous MDNs owed"),
+            Err(_) => {}
+        }
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(OWED_MDN_SWEEP) => {}
+        }
+    }
 }
 
 /// An asynchronous MDN for something we sent.

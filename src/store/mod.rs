@@ -429,6 +429,19 @@ pub struct NewReceipt {
     pub mdn: Option<StoredMdn>,
     /// A refused message's body.
     pub raw: Option<Vec<u8>>,
+    /// Where the sender asked for its MDN asynchronously: owed until delivered there.
+    pub mdn_url: Option<String>,
+}
+
+/// An asynchronous MDN not yet delivered.
+#[derive(Clone, Debug)]
+pub struct OwedMdn {
+    pub as2_from: String,
+    pub as2_message_id: String,
+    pub disposition: String,
+    pub partner: Option<String>,
+    pub url: String,
+    pub mdn: StoredMdn,
 }
 
 /// An MDN as sent: its headers and body.
@@ -540,6 +553,15 @@ pub trait Store: Send + Sync + 'static {
     fn record_receipt(&self, receipt: NewReceipt) -> tokio::sync::oneshot::Receiver<Result<()>>;
     /// The MDN answered for an AS2 message that was processed, if any.
     fn processed_receipt(&self, as2_from: &str, as2_message_id: &str) -> Result<Option<StoredMdn>>;
+    /// Asynchronous MDNs not yet delivered, for receipts recorded between `since` and `until`.
+    fn owed_mdns(&self, since: Millis, until: Millis, limit: usize) -> Result<Vec<OwedMdn>>;
+    /// Records that the asynchronous MDN of a receipt was delivered.
+    fn mdn_sent(
+        &self,
+        as2_from: &str,
+        as2_message_id: &str,
+        disposition: &str,
+    ) -> tokio::sync::oneshot::Receiver<Result<()>>;
     /// Transmissions due at `now`, oldest first; marks AS2 MDNs overdue at `now` as failed.
     fn sendable(&self, now: Millis, limit: usize) -> Result<Vec<Sendable>>;
     fn record_send(&self, attempt: SendAttempt) -> tokio::sync::oneshot::Receiver<Result<()>>;

@@ -185,6 +185,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
     );
     "#,
     ),
+    (
+        3,
+        r#"
+    -- Asynchronous MDNs we owe: where they go, and when one was delivered. An MDN not yet
+    -- delivered is retried from here, also after a restart.
+    ALTER TABLE as2_receipts ADD COLUMN mdn_url TEXT;
+    ALTER TABLE as2_receipts ADD COLUMN mdn_sent_at INTEGER;
+    CREATE INDEX as2_receipts_owed ON as2_receipts (at) WHERE mdn_url IS NOT NULL AND mdn_sent_at IS NULL;
+    "#,
+    ),
 ];
 
 /// Brings the database up to the latest schema.

@@ -476,8 +476,8 @@ fn insert_receipt(conn: &Connection, receipt: &NewReceipt, message_id: Option<&s
     exec(
         conn,
         "INSERT INTO as2_receipts (as2_from, as2_message_id, at, partner, disposition, message_id, detail,
-             mdn_headers, mdn, raw)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             mdn_headers, mdn, raw, mdn_url)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             receipt.as2_from,
             receipt.as2_message_id,
@@ -489,6 +489,7 @@ fn insert_receipt(conn: &Connection, receipt: &NewReceipt, message_id: Option<&s
             headers,
             body,
             receipt.raw,
+            receipt.mdn.as_ref().and(receipt.mdn_url.as_deref()),
         ],
     )?;
     Ok(())
@@ -1344,6 +1345,49 @@ impl Store for SqliteStore {
                 headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
                 body: body.unwrap_or_default(),
             }))
+        })
+    }
+
+    fn owed_mdns(&self, since: Millis, until: Millis, limit: usize) -> Result<Vec<OwedMdn>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT as2_from, as2_message_id, disposition, partner, mdn_url, mdn_headers, mdn FROM as2_receipts
+                 WHERE mdn_url IS NOT NULL AND mdn_sent_at IS NULL AND at >= ?1 AND at <= ?2
+                 ORDER BY at LIMIT ?3",
+            )?;
+            let owed = stmt
+                .query_map(params![since, until, limit as i64], |r| {
+                    Ok(OwedMdn {
+                        as2_from: r.get(0)?,
+                        as2_message_id: r.get(1)?,
+                        disposition: r.get(2)?,
+                        partner: r.get(3)?,
+                        url: r.get(4)?,
+                        mdn: StoredMdn {
+                            headers: r
+                                .get::<_, Option<String>>(5)?
+                                .and_then(|h| serde_json::from_str(&h).ok())
+                                .unwrap_or_default(),
+                            body: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+                        },
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(owed)
+        })
+    }
+
+    fn mdn_sent(&self, as2_from: &str, as2_message_id: &str, disposition: &str) -> oneshot::Receiver<Result<()>> {
+        let (from, id, disposition) = (as2_from.to_owned(), as2_message_id.to_owned(), disposition.to_owned());
+        self.submit(move |conn| {
+            exec(
+                conn,
+                "UPDATE as2_receipts SET mdn_sent_at = ?4
+                 WHERE as2_from = ?1 AND as2_message_id = ?2 AND disposition = ?3
+                   AND mdn_url IS NOT NULL AND mdn_sent_at IS NULL",
+                params![from, id, disposition, now_millis()],
+            )?;
+            Ok(())
         })
     }
 

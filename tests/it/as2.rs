@@ -256,6 +256,39 @@ fn refusals_get_the_negative_mdn_of_rfc_4130_and_nothing_is_delivered() {
 }
 
 #[test]
+fn an_asynchronous_mdn_not_delivered_is_sent_after_a_restart() {
+    let setup = Setup::new("", "http://127.0.0.1:9/as2");
+    let erp = Erp::start();
+    let gateway = setup.gateway(&erp);
+    // The partner's MDN endpoint is down at first.
+    let mdn_endpoint = Erp::start();
+    mdn_endpoint.set_default(Answer::Status(503, "down"));
+    let options = json!({"sign": "sha256", "encrypt": "aes_128_cbc", "mdn_mode": "ASYNC", "mdn_digest": "sha256",
+        "message_id": "owed-mdn-1", "async_mdn_url": format!("http://{}/mdn", mdn_endpoint.addr)});
+    let out = setup.send(&gateway, &edi_850(7301, "PO-OWED"), options);
+    assert_eq!(out["http_status"], 200, "{out}");
+    assert_eq!(processed(&gateway, 7301).len(), 1, "the message is stored");
+    mdn_endpoint.wait_for(1);
+    // Killed while the MDN is owed; the endpoint comes back; a restart delivers it.
+    gateway.kill();
+    mdn_endpoint.set_default(Answer::Status(200, "ok"));
+    let refused = mdn_endpoint.received().len();
+    let gateway = Gateway::restart(setup.dir.path());
+    let received = mdn_endpoint.wait_for(refused + 1);
+    let mdn = received.last().unwrap();
+    assert_eq!(mdn.path, "/mdn");
+    assert_eq!(mdn.headers.get("as2-from").map(String::as_str), Some("CROSSDOCK"), "{:?}", mdn.headers);
+    assert!(mdn.body.contains("owed-mdn-1"), "the MDN names the original message: {}", mdn.body);
+    assert!(mdn.body.contains("processed"), "{}", mdn.body);
+    // Delivered is recorded: the next start does not send it again.
+    gateway.kill();
+    let delivered = mdn_endpoint.received().len();
+    let _gateway = Gateway::restart(setup.dir.path());
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(mdn_endpoint.received().len(), delivered, "an MDN delivered is not sent again");
+}
+
+#[test]
 fn a_resent_message_id_gets_its_mdn_again_and_is_stored_once() {
     let setup = Setup::new("", "http://127.0.0.1:9/as2");
     let erp = Erp::start();

@@ -87,7 +87,8 @@ def mdn_listener():
 
 def send(config):
     wait = None
-    if config.get("mdn_mode") == "ASYNC":
+    if config.get("mdn_mode") == "ASYNC" and not config.get("async_mdn_url"):
+        # A listener of our own; with a URL given, the MDN goes there and is not waited for.
         config["async_mdn_url"], wait = mdn_listener()
     message = as2.Message(organization(config), partner(config))
     message.build(
