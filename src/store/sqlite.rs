@@ -468,6 +468,14 @@ fn insert_message(conn: &Connection, id: &str, message: &NewMessage, sha256: &st
     Ok(())
 }
 
+/// An MDN from a receipt's columns: its headers (JSON) and body.
+fn stored_mdn(headers: Option<String>, body: Option<Vec<u8>>) -> StoredMdn {
+    StoredMdn {
+        headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
+        body: body.unwrap_or_default(),
+    }
+}
+
 fn insert_receipt(conn: &Connection, receipt: &NewReceipt, message_id: Option<&str>, now: Millis) -> Result<()> {
     let (headers, body) = match &receipt.mdn {
         Some(mdn) => (serde_json::to_string(&mdn.headers).ok(), Some(mdn.body.as_slice())),
@@ -1341,10 +1349,7 @@ impl Store for SqliteStore {
                 )?
                 .query_row([as2_from, as2_message_id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
-            Ok(row.map(|(headers, body)| StoredMdn {
-                headers: headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or_default(),
-                body: body.unwrap_or_default(),
-            }))
+            Ok(row.map(|(headers, body)| stored_mdn(headers, body)))
         })
     }
 
@@ -1363,13 +1368,7 @@ impl Store for SqliteStore {
                         disposition: r.get(2)?,
                         partner: r.get(3)?,
                         url: r.get(4)?,
-                        mdn: StoredMdn {
-                            headers: r
-                                .get::<_, Option<String>>(5)?
-                                .and_then(|h| serde_json::from_str(&h).ok())
-                                .unwrap_or_default(),
-                            body: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
-                        },
+                        mdn: stored_mdn(r.get(5)?, r.get(6)?),
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
