@@ -19,13 +19,11 @@ use crossdock::as2::message::{self, Wrapping};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::Request;
-use hyper_util::rt::TokioIo;
 use openssl::pkey::PKey;
 use openssl::x509::X509;
-use tokio::net::TcpStream;
 
 mod common;
-use common::{erp_stand_in, read_address};
+use common::{connect, erp_stand_in, read_address};
 
 const OPENAS2: [(usize, f64); 2] = [(1, 155.0), (16, 350.0)];
 
@@ -193,11 +191,7 @@ async fn post_all(
     for _ in 0..connections {
         let (next, messages, end) = (Arc::clone(&next), Arc::clone(&messages), range.end);
         tasks.push(tokio::spawn(async move {
-            let stream = TcpStream::connect(addr).await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await.unwrap();
-            tokio::spawn(connection);
+            let mut sender = connect(addr).await;
             let (mut processed, mut latencies) = (0usize, Vec::new());
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);

@@ -23,10 +23,10 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 mod common;
-use common::{erp_stand_in, read_address};
+use common::{connect, erp_stand_in, read_address};
 
 const CONNECTIONS: usize = 32;
 
@@ -199,11 +199,7 @@ async fn load(addr: SocketAddr, duration: Duration, first: u64) -> Figures {
     for _ in 0..CONNECTIONS {
         let (counter, stop) = (Arc::clone(&counter), Arc::clone(&stop));
         tasks.push(tokio::spawn(async move {
-            let stream = TcpStream::connect(addr).await.unwrap();
-            stream.set_nodelay(true).unwrap();
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await.unwrap();
-            tokio::spawn(connection);
+            let mut sender = connect(addr).await;
             let (mut accepted, mut refused, mut latencies) = (0u64, 0u64, Vec::new());
             while !stop.load(Ordering::Relaxed) {
                 let n = counter.fetch_add(1, Ordering::Relaxed);

@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// The address a server prints after `prefix` on its output (waits up to 30 s).
 pub fn read_address(stream: impl std::io::Read + Send + 'static, prefix: &'static str) -> SocketAddr {
@@ -53,4 +53,13 @@ pub async fn erp_stand_in(count: Arc<AtomicU64>) -> SocketAddr {
         }
     });
     addr
+}
+
+/// A keep-alive HTTP/1 client connection to `addr` (Nagle off), its driver spawned.
+pub async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(connection);
+    sender
 }

@@ -363,15 +363,7 @@ impl Drop for Peer {
 }
 
 fn post_855(gateway: &Gateway) -> String {
-    let document = crate::support::outbound_855("pyas2peer");
-    let response = gateway.request(
-        "POST",
-        "/v1/outbound",
-        &[("Content-Type", "application/json")],
-        document.to_string().as_bytes(),
-    );
-    assert_eq!(response.status, 202, "{}", response.text());
-    response.json()["message_id"].as_str().unwrap().to_owned()
+    gateway.post_outbound(&crate::support::outbound_855("pyas2peer"))
 }
 
 fn wait_for_state(gateway: &Gateway, id: &str, states: &[&str]) -> Value {

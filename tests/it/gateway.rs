@@ -506,14 +506,7 @@ fn outbound_documents_are_rendered_with_fresh_control_numbers() {
     document["partner"] = "buyerco".into();
     let mut ids = Vec::new();
     for _ in 0..2 {
-        let response = gateway.request(
-            "POST",
-            "/v1/outbound",
-            &[("Content-Type", "application/json")],
-            document.to_string().as_bytes(),
-        );
-        assert_eq!(response.status, 202, "{}", response.text());
-        ids.push(response.json()["message_id"].as_str().unwrap().to_owned());
+        ids.push(gateway.post_outbound(&document));
     }
     let first = gateway.wait_for_state(&ids[0], "rendered");
     let second = gateway.wait_for_state(&ids[1], "rendered");
@@ -752,9 +745,7 @@ fn partner_acknowledgments_are_matched_to_what_we_sent_and_missing_ones_flagged(
     let document = crate::support::outbound_855("acker");
     let mut sent = Vec::new();
     for _ in 0..3 {
-        let response = gateway.request("POST", "/v1/outbound", &[], document.to_string().as_bytes());
-        assert_eq!(response.status, 202, "{}", response.text());
-        let id = response.json()["message_id"].as_str().unwrap().to_owned();
+        let id = gateway.post_outbound(&document);
         let message = gateway.wait_for_state(&id, "sent");
         // GS06 of what went out.
         let rendered = message["rendered"].as_str().unwrap().to_owned();

@@ -107,6 +107,18 @@ impl Gateway {
         response.json()["message_id"].as_str().unwrap().to_owned()
     }
 
+    /// Posts a canonical document to `/v1/outbound`; returns the message id.
+    pub fn post_outbound(&self, document: &serde_json::Value) -> String {
+        let response = self.request(
+            "POST",
+            "/v1/outbound",
+            &[("Content-Type", "application/json")],
+            document.to_string().as_bytes(),
+        );
+        assert_eq!(response.status, 202, "{}", response.text());
+        response.json()["message_id"].as_str().unwrap().to_owned()
+    }
+
     pub fn message(&self, id: &str) -> serde_json::Value {
         self.get_json(&format!("/v1/messages/{id}"))
     }

@@ -215,9 +215,7 @@ fn outbound_documents_are_uploaded_as_part_then_renamed() {
     let erp = Erp::start();
     let gateway = site.gateway(&erp);
     let document = crate::support::outbound_855("sftp-partner");
-    let response = gateway.request("POST", "/v1/outbound", &[], document.to_string().as_bytes());
-    assert_eq!(response.status, 202, "{}", response.text());
-    let id = response.json()["message_id"].as_str().unwrap().to_owned();
+    let id = gateway.post_outbound(&document);
     let message = gateway.wait_for_state(&id, "sent");
     let files: Vec<PathBuf> = std::fs::read_dir(&site.outbox).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 1, "{files:?}");
