@@ -5,7 +5,8 @@
 # It sets up what the tests need that Rust does not bring: a Python virtualenv with the
 # independent implementations the tests check Crossdock against (pydifact for EDIFACT, badx12
 # for X12 envelopes, jsonschema for the canonical schemas, prometheus_client's parser for
-# the metrics text, pyas2lib as an AS2 partner), and OpenSSH's sshd for the SFTP tests.
+# the metrics text, pyas2lib as an AS2 partner), Prometheus' own promtool to lint the metrics
+# text, and OpenSSH's sshd for the SFTP tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,19 @@ PATCH
   "$venv/bin/python" -c "$check_imports"
 fi
 export CROSSDOCK_TEST_PYTHON="$PWD/$venv/bin/python"
+
+# promtool from Debian's prometheus package, unpacked under target/ (not installed: the package
+# would also bring a Prometheus server and its service).
+tools=target/test-tools
+if [ ! -x "$tools/usr/bin/promtool" ]; then
+  echo "test.sh: fetching promtool (Debian's prometheus package) into $tools" >&2
+  mkdir -p "$tools"
+  rm -f "$tools"/prometheus_*.deb
+  (cd "$tools" && { apt-get download -q prometheus >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get download -q prometheus >/dev/null; }; })
+  dpkg-deb -x "$tools"/prometheus_*.deb "$tools"
+  "$tools/usr/bin/promtool" --version >/dev/null
+fi
+export CROSSDOCK_TEST_PROMTOOL="$PWD/$tools/usr/bin/promtool"
 
 # The SFTP tests run a real OpenSSH sshd (their own config, key and port; the system's sshd is
 # never touched). Install the server package when it is missing.

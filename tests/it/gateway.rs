@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::{request, scratch, Answer, Erp, Gateway};
-use crate::support::{fixture, python};
+use crate::support::{fixture, promtool_check_metrics, python};
 
 /// The fixture 850 with its own interchange control number and PO number, so that duplicate
 /// detection does not refuse it.
@@ -395,6 +395,10 @@ fn metrics_are_valid_prometheus_text_with_the_design_names() {
     std::fs::write(&path, &text).unwrap();
     let output = python("parse_metrics.py", &[&path.display().to_string()]);
     assert!(output.status.success(), "{}\n{text}", String::from_utf8_lossy(&output.stderr));
+    // Prometheus' own linter: help texts, types, counter suffixes, label and bucket rules.
+    let lint = promtool_check_metrics(&text);
+    let said = format!("{}{}", String::from_utf8_lossy(&lint.stdout), String::from_utf8_lossy(&lint.stderr));
+    assert!(lint.status.success() && said.trim().is_empty(), "promtool check metrics: {said}\n{text}");
     let families: Value = serde_json::from_slice(&output.stdout).unwrap();
     let sample = |name: &str, labels: &[(&str, &str)]| -> f64 {
         families[name]

@@ -85,6 +85,27 @@ pub fn python(script: &str, args: &[&str]) -> Output {
     output
 }
 
+/// Lints a Prometheus text exposition with Prometheus' own `promtool check metrics`, which
+/// `scripts/test.sh` fetches. Fails, never skips, when it is not there.
+pub fn promtool_check_metrics(text: &str) -> Output {
+    use std::io::Write;
+    let promtool = std::env::var("CROSSDOCK_TEST_PROMTOOL").unwrap_or_else(|_| {
+        panic!(
+            "CROSSDOCK_TEST_PROMTOOL is not set: run the tests with ./scripts/test.sh, which fetches \
+             promtool from Debian's prometheus package, or point it at a promtool binary"
+        )
+    });
+    let mut child = Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {promtool}: {e}"));
+    child.stdin.take().expect("piped stdin").write_all(text.as_bytes()).expect("promtool reads the text");
+    child.wait_with_output().expect("promtool finishes")
+}
+
 /// Runs the binary with environment variables set.
 pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = crossdock();
