@@ -23,6 +23,7 @@ pub const PARTNER_PROFILE_PROBLEMS: &str = "crossdock_partner_profile_problems";
 pub const PARTNER_RELOADS: &str = "crossdock_partner_reloads_total";
 pub const HTTP_REQUESTS: &str = "crossdock_http_requests_total";
 pub const ACKS_OVERDUE: &str = "crossdock_acknowledgments_overdue";
+pub const AS2_MDNS_OWED: &str = "crossdock_as2_mdns_owed";
 pub const CERTIFICATE_EXPIRY: &str = "crossdock_certificate_expiry_timestamp_seconds";
 
 /// Buckets for latencies from a millisecond to a minute.
@@ -71,6 +72,10 @@ fn describe() {
     describe_gauge!(
         ACKS_OVERDUE,
         "Messages we sent whose functional acknowledgment is past the profile's deadline, by partner"
+    );
+    describe_gauge!(
+        AS2_MDNS_OWED,
+        "Asynchronous MDNs we owe partners for messages received in the last day and have not delivered yet, by partner"
     );
     describe_gauge!(
         CERTIFICATE_EXPIRY,

@@ -247,7 +247,7 @@ async fn background(
     let mut reload = tokio::time::interval(Duration::from_secs(reload_seconds.max(1)));
     let mut gauges = tokio::time::interval(Duration::from_secs(2));
     let mut retention = tokio::time::interval(Duration::from_secs(3600));
-    let reported = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let reported = Arc::new(std::sync::Mutex::new(Reported::new()));
     loop {
         tokio::select! {
             _ = stop.changed() => return,
@@ -302,7 +302,10 @@ fn publish_certificate_expiry(partners: &PartnerSet, ours: Option<&crate::as2::c
     }
 }
 
-fn publish_gauges(store: &dyn Store, reported: &mut std::collections::HashSet<String>) {
+/// Partners each per-partner gauge has reported, by gauge.
+type Reported = std::collections::HashMap<&'static str, std::collections::HashSet<String>>;
+
+fn publish_gauges(store: &dyn Store, reported: &mut Reported) {
     if let Ok(depths) = store.queue_depth() {
         for state in crate::store::MessageState::ALL {
             let n = depths.iter().find(|(s, _)| s == state.as_str()).map_or(0, |(_, n)| *n);
@@ -312,20 +315,28 @@ fn publish_gauges(store: &dyn Store, reported: &mut std::collections::HashSet<St
         metrics::gauge!(m::QUEUE_DEPTH, "state" => "pending_delivery").set(pending as f64);
     }
     if let Ok(dead) = store.dead_letters() {
-        // A partner whose dead letters were all replayed drops out of the query: report 0.
-        for partner in reported.iter() {
-            if !dead.iter().any(|(p, _)| p == partner) {
-                metrics::gauge!(m::DEAD_LETTERS, "partner" => partner.clone()).set(0.0);
-            }
-        }
-        for (partner, n) in dead {
-            metrics::gauge!(m::DEAD_LETTERS, "partner" => partner.clone()).set(n as f64);
-            reported.insert(partner);
-        }
+        publish_per_partner(reported, m::DEAD_LETTERS, dead);
     }
     if let Ok(overdue) = store.overdue_acknowledgments(now_millis()) {
-        for (partner, n) in overdue {
-            metrics::gauge!(m::ACKS_OVERDUE, "partner" => partner).set(n as f64);
+        publish_per_partner(reported, m::ACKS_OVERDUE, overdue);
+    }
+    let since = now_millis() - crate::sources::as2::OWED_MDN_HORIZON.as_millis() as i64;
+    if let Ok(owed) = store.owed_mdn_counts(since) {
+        publish_per_partner(reported, m::AS2_MDNS_OWED, owed);
+    }
+}
+
+/// Sets a per-partner gauge from counts that list only partners with something to count: a
+/// partner that has dropped out since is set back to 0, so an alert on the gauge clears.
+fn publish_per_partner(reported: &mut Reported, gauge: &'static str, counts: Vec<(String, i64)>) {
+    let partners = reported.entry(gauge).or_default();
+    for partner in partners.iter() {
+        if !counts.iter().any(|(p, _)| p == partner) {
+            metrics::gauge!(gauge, "partner" => partner.clone()).set(0.0);
         }
+    }
+    for (partner, n) in counts {
+        metrics::gauge!(gauge, "partner" => partner.clone()).set(n as f64);
+        partners.insert(partner);
     }
 }

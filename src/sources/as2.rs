@@ -301,7 +301,7 @@ async fn mark_mdn_sent(store: &dyn Store, owed: &OwedMdn) {
 
 /// How long an asynchronous MDN is retried from the store before it is given up (the partner
 /// can still get it by sending the message again).
-const OWED_MDN_HORIZON: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const OWED_MDN_HORIZON: Duration = Duration::from_secs(24 * 3600);
 /// MDNs younger than this are still being posted by `post_async_mdn`.
 const OWED_MDN_GRACE: Duration = Duration::from_secs(300);
 const OWED_MDN_SWEEP: Duration = Duration::from_secs(60);

@@ -553,6 +553,9 @@ pub trait Store: Send + Sync + 'static {
     fn record_receipt(&self, receipt: NewReceipt) -> tokio::sync::oneshot::Receiver<Result<()>>;
     /// The MDN answered for an AS2 message that was processed, if any.
     fn processed_receipt(&self, as2_from: &str, as2_message_id: &str) -> Result<Option<StoredMdn>>;
+    /// Asynchronous MDNs not yet delivered for receipts recorded since `since`, per partner
+    /// (`unknown` when the sender matched no profile).
+    fn owed_mdn_counts(&self, since: Millis) -> Result<Vec<(String, i64)>>;
     /// Asynchronous MDNs not yet delivered, for receipts recorded between `since` and `until`.
     fn owed_mdns(&self, since: Millis, until: Millis, limit: usize) -> Result<Vec<OwedMdn>>;
     /// Records that the asynchronous MDN of a receipt was delivered.

@@ -1353,6 +1353,17 @@ impl Store for SqliteStore {
         })
     }
 
+    fn owed_mdn_counts(&self, since: Millis) -> Result<Vec<(String, i64)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT COALESCE(partner, 'unknown'), COUNT(*) FROM as2_receipts
+                 WHERE mdn_url IS NOT NULL AND mdn_sent_at IS NULL AND at >= ?1 GROUP BY 1",
+            )?;
+            let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
     fn owed_mdns(&self, since: Millis, until: Millis, limit: usize) -> Result<Vec<OwedMdn>> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(

@@ -269,6 +269,8 @@ fn an_asynchronous_mdn_not_delivered_is_sent_after_a_restart() {
     assert_eq!(out["http_status"], 200, "{out}");
     assert_eq!(processed(&gateway, 7301).len(), 1, "the message is stored");
     mdn_endpoint.wait_for(1);
+    let owed = "crossdock_as2_mdns_owed{partner=\"pyas2peer\"}";
+    gateway.wait_for_metric(owed, Some(1.0));
     // Killed while the MDN is owed; the endpoint comes back; a restart delivers it.
     gateway.kill();
     mdn_endpoint.set_default(Answer::Status(200, "ok"));
@@ -280,6 +282,13 @@ fn an_asynchronous_mdn_not_delivered_is_sent_after_a_restart() {
     assert_eq!(mdn.headers.get("as2-from").map(String::as_str), Some("CROSSDOCK"), "{:?}", mdn.headers);
     assert!(mdn.body.contains("owed-mdn-1"), "the MDN names the original message: {}", mdn.body);
     assert!(mdn.body.contains("processed"), "{}", mdn.body);
+    // Nothing owed any more: the restarted gateway reports 0, or (its gauge refresh having
+    // found nothing owed from the start) no series at all.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while gateway.metric(owed).is_some_and(|n| n != 0.0) {
+        assert!(Instant::now() < deadline, "{owed} still reads {:?}", gateway.metric(owed));
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // Delivered is recorded: the next start does not send it again.
     gateway.kill();
     let delivered = mdn_endpoint.received().len();

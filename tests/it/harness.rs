@@ -119,6 +119,25 @@ impl Gateway {
         response.json()["message_id"].as_str().unwrap().to_owned()
     }
 
+    /// The value of one series in `/metrics` (name and labels as Prometheus text writes them).
+    pub fn metric(&self, series: &str) -> Option<f64> {
+        let text = self.request("GET", "/metrics", &[], b"").text();
+        text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+    }
+
+    /// Waits until `series` reads `value` (gauges are refreshed every two seconds).
+    pub fn wait_for_metric(&self, series: &str, value: Option<f64>) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let current = self.metric(series);
+            if current == value {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{series} reads {current:?}, expected {value:?}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     pub fn message(&self, id: &str) -> serde_json::Value {
         self.get_json(&format!("/v1/messages/{id}"))
     }
