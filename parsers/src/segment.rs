@@ -194,8 +194,13 @@ impl<'a> Segment<'a> {
             && !self.flags.contains(SegmentFlags::LINE_BREAKS)
             && self.delimiters.element.is_ascii();
         if let (true, Ok(text)) = (plain, std::str::from_utf8(rest)) {
+            // Sized once: collecting from `split` grew the vector (and copied it) several times
+            // for a segment of a dozen elements.
+            let separator = self.delimiters.element;
+            let mut texts = Vec::with_capacity(rest.iter().filter(|&&b| b == separator).count() + 1);
             // An ASCII separator always falls on a character boundary.
-            return text.split(char::from(self.delimiters.element)).map(Cow::Borrowed).collect();
+            texts.extend(text.split(char::from(separator)).map(Cow::Borrowed));
+            return texts;
         }
         self.elements().map(|e| e.text()).collect()
     }
