@@ -159,10 +159,11 @@ impl Serialize for Decimal {
 impl<'de> Deserialize<'de> for Decimal {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let number = serde_json::Number::deserialize(deserializer)?;
-        let text = number.to_string();
+        // With arbitrary_precision, the number's own text as it stood in the JSON.
+        let text = number.as_str();
         // JSON allows exponents (1e3); rust_decimal's scientific parser reads them exactly.
-        let value = rust_decimal::Decimal::from_str_exact(&text)
-            .or_else(|_| rust_decimal::Decimal::from_scientific(&text))
+        let value = rust_decimal::Decimal::from_str_exact(text)
+            .or_else(|_| rust_decimal::Decimal::from_scientific(text))
             .map_err(|e| serde::de::Error::custom(format!("{text} is not an exact decimal: {e}")))?;
         Ok(Decimal(value.normalize()))
     }

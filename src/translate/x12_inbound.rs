@@ -164,13 +164,18 @@ fn item_ids(cx: &SetContext<'_>, v: &[Cow<'_, str>], from: usize, to: usize) -> 
     let mut position = from;
     while position < to {
         if let (Some(qualifier), Some(value)) = (opt(v, position), opt(v, position + 1)) {
-            let base = vocab::item_id_key(Standard::X12, &qualifier);
+            let mut key = vocab::item_id_key(Standard::X12, &qualifier);
             // A qualifier sent twice keeps both: the second as `vendor#2`.
-            let mut key = base.clone();
-            let mut n = 2;
-            while ids.contains_key(&key) {
-                key = format!("{base}#{n}");
-                n += 1;
+            if ids.contains_key(&key) {
+                let base = std::mem::take(&mut key);
+                let mut n = 2;
+                loop {
+                    key = format!("{base}#{n}");
+                    if !ids.contains_key(&key) {
+                        break;
+                    }
+                    n += 1;
+                }
             }
             codes.insert(key.clone(), qualifier);
             ids.insert(key, value);
