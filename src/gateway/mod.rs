@@ -49,6 +49,8 @@ pub struct App {
     pub tokens: Vec<Token>,
     /// The gateway's AS2 certificate and key, when configured.
     pub as2: Option<Arc<crate::as2::certs::Identity>>,
+    /// AS2 sends whose outcome is not recorded yet, which an early MDN waits for.
+    pub as2_sends: Arc<crate::sinks::transport::AwaitedSends>,
 }
 
 /// Why the gateway could not start, in words for whoever runs it.
@@ -160,12 +162,14 @@ async fn run(
     .map_err(StartError::Config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let delivery_task = tokio::spawn(Arc::clone(&delivery).run(stop_rx.clone(), Duration::from_secs(10)));
+    let as2_sends = Arc::new(crate::sinks::transport::AwaitedSends::default());
     let sender = crate::sinks::transport::Sender::new(
         Arc::clone(&store),
         Arc::clone(&partners),
         as2.clone(),
         config.as2.clone(),
         &local,
+        Arc::clone(&as2_sends),
     )
     .map_err(StartError::Config)?;
     let sender_task = tokio::spawn(sender.run(stop_rx.clone()));
@@ -191,7 +195,17 @@ async fn run(
         header_timeout: Duration::from_secs(config.server.header_timeout_seconds),
         grace: Duration::from_secs(30),
     };
-    let app = Arc::new(App { config, store: Arc::clone(&store), partners, queue, wake_delivery, metrics, tokens, as2 });
+    let app = Arc::new(App {
+        config,
+        store: Arc::clone(&store),
+        partners,
+        queue,
+        wake_delivery,
+        metrics,
+        tokens,
+        as2,
+        as2_sends,
+    });
     let router = http::router(Arc::clone(&app));
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(listen = %local, "crossdock is serving on {scheme}://{local}");

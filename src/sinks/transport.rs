@@ -5,7 +5,7 @@
 //! transmission is sent at least once: an attempt that dies after the partner received it but
 //! before the outcome is committed is sent again (AS2 partners drop a repeated Message-ID).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +27,38 @@ const BATCH: usize = 64;
 const MAX_ATTEMPTS: i64 = 8;
 const MAX_BACKOFF_SECONDS: u64 = 300;
 
+/// AS2 messages sent whose outcome is not yet recorded, by Message-ID. A partner commonly posts
+/// its asynchronous MDN the moment it has answered our POST, which can be before the send is
+/// recorded as awaiting one: the MDN then waits for that record ([`AwaitedSends::settled`])
+/// instead of being refused as answering nothing.
+#[derive(Default)]
+pub struct AwaitedSends(Mutex<HashMap<String, watch::Sender<bool>>>);
+
+impl AwaitedSends {
+    fn begin(&self, message_id: &str) {
+        if let Ok(mut sends) = self.0.lock() {
+            sends.insert(message_id.to_owned(), watch::channel(false).0);
+        }
+    }
+
+    fn end(&self, message_id: &str) {
+        let ended = self.0.lock().ok().and_then(|mut sends| sends.remove(message_id));
+        if let Some(ended) = ended {
+            ended.send_replace(true);
+        }
+    }
+
+    /// Returns once the send of `message_id`, if one is in flight, has its outcome recorded,
+    /// or after `timeout`.
+    pub async fn settled(&self, message_id: &str, timeout: Duration) {
+        let waiting = self.0.lock().ok().and_then(|sends| sends.get(message_id).map(watch::Sender::subscribe));
+        if let Some(mut waiting) = waiting {
+            // A closed channel (the send ended meanwhile) also means settled.
+            let _ = tokio::time::timeout(timeout, waiting.wait_for(|done| *done)).await;
+        }
+    }
+}
+
 pub struct Sender {
     store: Arc<dyn Store>,
     partners: Arc<PartnerSet>,
@@ -36,6 +68,7 @@ pub struct Sender {
     mdn_url: String,
     client: reqwest::Client,
     in_flight: Mutex<HashSet<String>>,
+    awaited: Arc<AwaitedSends>,
     pub wake: Arc<Notify>,
 }
 
@@ -46,6 +79,7 @@ impl Sender {
         identity: Option<Arc<Identity>>,
         as2: As2Config,
         listen: &str,
+        awaited: Arc<AwaitedSends>,
     ) -> Result<Arc<Sender>, String> {
         let client = reqwest::Client::builder()
             .user_agent(concat!("crossdock/", env!("CARGO_PKG_VERSION")))
@@ -60,6 +94,7 @@ impl Sender {
             mdn_url,
             client,
             in_flight: Mutex::new(HashSet::new()),
+            awaited,
             wake: Arc::new(Notify::new()),
         }))
     }
@@ -132,10 +167,14 @@ impl Sender {
         };
         tracing::info!(transmission = %sendable.id, message_id = %sendable.message_id, partner = %sendable.partner,
             correlation_id = %sendable.correlation_id, what, outcome, detail = %attempt.detail, "send attempt");
+        let as2_message_id = attempt.as2_message_id.clone();
         match self.store.record_send(attempt).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => tracing::error!(error = %err, "cannot record a send attempt; it will be made again"),
             Err(_) => tracing::error!("cannot record a send attempt: the store is closed"),
+        }
+        if let Some(id) = as2_message_id {
+            self.awaited.end(&id);
         }
     }
 
@@ -201,6 +240,8 @@ impl Sender {
         // Only a signed message binds the MDN to our bytes: RFC 4130 asks for a MIC on every
         // MDN, but receivers commonly leave it out for unsigned messages.
         let mic = Digest::from_name(&profile.sign).map(|_| (built.mic.0.clone(), micalg.to_owned()));
+        // From here every outcome names the Message-ID, and `send` ends the wait with it.
+        self.awaited.begin(&message_id);
         let response = match request.body(built.body).send().await {
             Ok(response) => response,
             Err(err) => return retry(sendable, "as2", format!("could not send to {url}: {err}"), Some(message_id)),

@@ -337,6 +337,10 @@ pub async fn retry_owed_mdns(store: Arc<dyn Store>, mut stop: watch::Receiver<bo
     }
 }
 
+/// Longest an asynchronous MDN waits for the record of the send it answers (which waits for
+/// the partner's answer to our POST, and then for a commit).
+const EARLY_MDN_WAIT: Duration = Duration::from_secs(30);
+
 /// An asynchronous MDN for something we sent.
 async fn take_async_mdn(app: &App, partner: &Partner, opened: &Opened) -> Response {
     let Some(report) = &opened.mdn else { return StatusCode::OK.into_response() };
@@ -348,6 +352,8 @@ async fn take_async_mdn(app: &App, partner: &Partner, opened: &Opened) -> Respon
         }
     };
     let disposition = read.disposition;
+    // Posted the moment the partner answered us, it may be ahead of our record of the send.
+    app.as2_sends.settled(&disposition.original_message_id, EARLY_MDN_WAIT).await;
     let store = Arc::clone(&app.store);
     let original = disposition.original_message_id.clone();
     let awaited = tokio::task::spawn_blocking(move || store.awaited_mdn(&original)).await;

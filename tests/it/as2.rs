@@ -331,6 +331,11 @@ struct Peer {
 
 impl Peer {
     fn start(setup: &Setup) -> Peer {
+        Peer::start_with(setup, json!({}))
+    }
+
+    /// A peer with options of `as2_peer.py serve` (`async_mdn_first`).
+    fn start_with(setup: &Setup, options: Value) -> Peer {
         let interpreter = std::env::var("CROSSDOCK_TEST_PYTHON")
             .expect("CROSSDOCK_TEST_PYTHON is not set: run the tests with ./scripts/test.sh");
         let received = setup.path("peer-received");
@@ -344,6 +349,10 @@ impl Peer {
             // sign and encrypt, and takes what we send when we do not.
             "received_dir": received,
         });
+        let mut config = config;
+        if let (Some(config), Some(options)) = (config.as_object_mut(), options.as_object()) {
+            config.extend(options.clone());
+        }
         let mut child = Command::new(interpreter)
             .arg(repo("tests/python/as2_peer.py"))
             .args(["serve", &config.to_string()])
@@ -440,6 +449,23 @@ fn the_gateway_sends_to_pyas2lib_and_checks_its_mdns() {
         }
         gateway.stop();
     }
+}
+
+#[test]
+fn an_asynchronous_mdn_that_overtakes_the_answer_to_our_post_is_matched() {
+    // pyas2lib posts its MDN before it answers our POST: the MDN reaches the gateway while the
+    // send is still waiting for that answer, before it is recorded as awaiting an MDN.
+    let setup = Setup::new("", "http://127.0.0.1:9/as2");
+    let peer = Peer::start_with(&setup, json!({"async_mdn_first": true}));
+    setup.write_profile("sign = \"sha256\"\nencrypt = \"aes256-cbc\"\nmdn = \"async\"\nmdn_signed = true\n", &peer.url);
+    let erp = Erp::start();
+    let gateway = setup.gateway(&erp);
+    let id = post_855(&gateway);
+    let message = wait_for_state(&gateway, &id, &["sent", "failed"]);
+    assert_eq!(message["state"], "sent", "{message:#}");
+    let detail = message["transmissions"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("MDN processed") && detail.contains("MIC matched"), "{detail}");
+    gateway.stop();
 }
 
 #[test]

@@ -5,7 +5,9 @@
     as2_peer.py serve CONFIG_JSON  receive the gateway's AS2 messages on a loopback port:
                                    pyas2lib parses each (decrypt, verify, decompress), the
                                    payload is written to a file, and pyas2lib's MDN is answered
-                                   (sync in the response, or POSTed back for async)
+                                   (sync in the response, or POSTed back for async; with
+                                   "async_mdn_first", POSTed back before the answer, which
+                                   comes 0.3 s later, as a quick partner's may overtake it)
 
 CONFIG_JSON holds the AS2 names, certificate and key paths and the options of the test case.
 """
@@ -15,6 +17,7 @@ import json
 import os
 import sys
 import threading
+import time
 import urllib.request
 
 # oscrypto 1.3.0 cannot read the version string of OpenSSL 3.0.19 (two-digit patch number);
@@ -193,11 +196,16 @@ def serve(config):
                 self.end_headers()
                 return
             if mdn.mdn_mode == "ASYNC":
+                request = urllib.request.Request(mdn.mdn_url, data=mdn.content, method="POST", headers=mdn.headers)
+                post = threading.Thread(target=lambda: urllib.request.urlopen(request, timeout=60).read())
+                if config.get("async_mdn_first"):
+                    post.start()
+                    time.sleep(0.3)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
-                request = urllib.request.Request(mdn.mdn_url, data=mdn.content, method="POST", headers=mdn.headers)
-                threading.Thread(target=lambda: urllib.request.urlopen(request, timeout=30).read()).start()
+                if not config.get("async_mdn_first"):
+                    post.start()
                 return
             content = mdn.content
             self.send_response(200)
