@@ -38,7 +38,10 @@ if [ ! -x "$tools/usr/bin/promtool" ]; then
   echo "test.sh: fetching promtool (Debian's prometheus package) into $tools" >&2
   mkdir -p "$tools"
   rm -f "$tools"/prometheus_*.deb
-  (cd "$tools" && { apt-get download -q prometheus >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get download -q prometheus >/dev/null; }; })
+  if ! (cd "$tools" && { apt-get download -q prometheus >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get download -q prometheus >/dev/null; }; }); then
+    echo "test.sh: cannot download Debian's prometheus package for promtool (apt-get download prometheus); the metrics test needs it" >&2
+    exit 1
+  fi
   dpkg-deb -x "$tools"/prometheus_*.deb "$tools"
   "$tools/usr/bin/promtool" --version >/dev/null
 fi
