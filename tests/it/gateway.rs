@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::{request, scratch, Answer, Erp, Gateway};
-use crate::support::{fixture, promtool_check_metrics, python};
+use crate::support::{fixture, promtool_check_metrics, python, wait_until};
 
 /// The fixture 850 with its own interchange control number and PO number, so that duplicate
 /// detection does not refuse it.
@@ -20,14 +20,6 @@ pub fn edi_850(icn: u32, po: &str) -> Vec<u8> {
 
 fn erp_config(erp: &Erp) -> String {
     format!("[erp]\nurl = \"{}\"\ninitial_backoff_seconds = 0\nmax_attempts = 4\nmax_in_flight = 16\nmax_requests_per_second = 0\n", erp.url())
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::gateway::edi_850;
 use crate::harness::{Erp, Gateway};
+use crate::support::wait_until;
 
 const SSHD: &str = "/usr/sbin/sshd";
 
@@ -156,14 +157,6 @@ impl Site {
             .collect();
         names.sort();
         names
-    }
-}
-
-fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

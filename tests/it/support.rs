@@ -106,6 +106,15 @@ pub fn promtool_check_metrics(text: &str) -> Output {
     child.wait_with_output().expect("promtool finishes")
 }
 
+/// Polls `done` until it holds; fails the test, naming `what`, after `timeout`.
+pub fn wait_until(what: &str, timeout: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Runs the binary with environment variables set.
 pub fn run_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = crossdock();
