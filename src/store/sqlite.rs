@@ -240,6 +240,15 @@ impl SqliteStore {
         result
     }
 
+    /// `(partner, count)` rows of a query grouped by partner, for the per-partner gauges.
+    fn partner_counts<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<(String, i64)>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows = stmt.query_map(params, |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+    }
+
     /// Takes over the counters `crossdock render` and `ack` kept in `control-numbers.json`:
     /// for each partner, the higher of the file's and the store's, so no number repeats.
     /// Reserves runs of control numbers in the store (one commit); returns the first of each.
@@ -1223,12 +1232,7 @@ impl Store for SqliteStore {
     }
 
     fn dead_letters(&self) -> Result<Vec<(String, i64)>> {
-        self.read(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT COALESCE(partner, 'unknown'), COUNT(*) FROM dead_letters GROUP BY 1")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-            Ok(rows)
-        })
+        self.partner_counts("SELECT COALESCE(partner, 'unknown'), COUNT(*) FROM dead_letters GROUP BY 1", [])
     }
 
     fn purge(&self, before: Millis) -> Result<usize> {
@@ -1259,16 +1263,11 @@ impl Store for SqliteStore {
     }
 
     fn overdue_acknowledgments(&self, now: Millis) -> Result<Vec<(String, i64)>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT partner, COUNT(*) FROM messages
-                 WHERE ack_due_at IS NOT NULL AND ack_status IS NULL AND ack_due_at <= ?1 GROUP BY partner",
-            )?;
-            let rows = stmt
-                .query_map([now], |r| Ok((r.get::<_, Option<String>>(0)?.unwrap_or_default(), r.get(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
+        self.partner_counts(
+            "SELECT COALESCE(partner, ''), COUNT(*) FROM messages
+             WHERE ack_due_at IS NOT NULL AND ack_status IS NULL AND ack_due_at <= ?1 GROUP BY 1",
+            [now],
+        )
     }
 
     fn accept_outbound(
@@ -1354,14 +1353,11 @@ impl Store for SqliteStore {
     }
 
     fn owed_mdn_counts(&self, since: Millis) -> Result<Vec<(String, i64)>> {
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT COALESCE(partner, 'unknown'), COUNT(*) FROM as2_receipts
-                 WHERE mdn_url IS NOT NULL AND mdn_sent_at IS NULL AND at >= ?1 GROUP BY 1",
-            )?;
-            let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-            Ok(rows)
-        })
+        self.partner_counts(
+            "SELECT COALESCE(partner, 'unknown'), COUNT(*) FROM as2_receipts
+             WHERE mdn_url IS NOT NULL AND mdn_sent_at IS NULL AND at >= ?1 GROUP BY 1",
+            [since],
+        )
     }
 
     fn owed_mdns(&self, since: Millis, until: Millis, limit: usize) -> Result<Vec<OwedMdn>> {
