@@ -84,6 +84,7 @@ struct RawAs2 {
 #[serde(deny_unknown_fields)]
 struct RawWorkers {
     processing: Option<usize>,
+    background: Option<bool>,
 }
 
 /// What a bearer token may do.
@@ -167,6 +168,8 @@ pub struct GatewayConfig {
     pub as2: As2Config,
     /// Inbound processing workers.
     pub processing_workers: usize,
+    /// Processing runs at low CPU priority, so that senders are answered first.
+    pub processing_in_background: bool,
 }
 
 impl Default for GatewayConfig {
@@ -200,6 +203,7 @@ impl Default for GatewayConfig {
                 mdn_timeout_seconds: 3600,
             },
             processing_workers: std::thread::available_parallelism().map_or(2, usize::from),
+            processing_in_background: true,
         }
     }
 }
@@ -343,6 +347,9 @@ pub fn load(path: Option<&Path>) -> Result<GatewayConfig, Vec<Problem>> {
     if let Some(workers) = raw.workers {
         if let Some(n) = workers.processing {
             config.processing_workers = n.max(1);
+        }
+        if let Some(background) = workers.background {
+            config.processing_in_background = background;
         }
     }
     if problems.is_empty() {

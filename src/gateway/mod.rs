@@ -147,6 +147,7 @@ async fn run(
     let wake_delivery = Arc::new(Notify::new());
     let (queue, processor) = pipeline::start(
         config.processing_workers,
+        config.processing_in_background,
         Arc::clone(&store),
         Arc::clone(&partners),
         Arc::clone(&wake_delivery),

@@ -103,6 +103,7 @@ pub struct Processor {
 /// documents become due for delivery.
 pub fn start(
     workers: usize,
+    in_background: bool,
     store: Arc<dyn Store>,
     partners: Arc<PartnerSet>,
     settled: Arc<tokio::sync::Notify>,
@@ -122,7 +123,9 @@ pub fn start(
             Arc::clone(&stopping),
         );
         let spawned = std::thread::Builder::new().name(format!("process-{n}")).spawn(move || {
-            yield_to_senders();
+            if in_background {
+                yield_to_senders();
+            }
             work(&rx, &queue, store.as_ref(), &partners, &settled, &stopping);
         });
         match spawned {

@@ -780,3 +780,48 @@ fn partner_acknowledgments_are_matched_to_what_we_sent_and_missing_ones_flagged(
     assert_eq!(gateway.message(&sent[2].0)["acknowledgment"]["status"], "accepted");
     gateway.wait_for_metric(overdue, Some(0.0));
 }
+
+/// The nice value of each thread of process `pid` whose name `named` accepts
+/// (`/proc/PID/task/TID/stat`: the name is in parentheses, the nice value is field 19).
+fn thread_nice_values(pid: u32, named: impl Fn(&str) -> bool) -> Vec<i64> {
+    let mut values = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else { continue };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        if !named(&stat[open + 1..close]) {
+            continue;
+        }
+        // Fields after the name start at field 3 (state).
+        let nice = stat[close + 1..].split_whitespace().nth(19 - 3).and_then(|n| n.parse().ok());
+        values.push(nice.unwrap_or_else(|| panic!("no nice value in {stat}")));
+    }
+    values
+}
+
+#[test]
+fn processing_runs_at_low_priority_unless_the_config_says_otherwise() {
+    for (config, background) in [("", true), ("[workers]\nprocessing = 2\nbackground = false\n", false)] {
+        let dir = scratch();
+        let gateway = Gateway::start(dir.path(), config);
+        let pid = gateway.pid();
+        let main = thread_nice_values(pid, |name| name == "crossdock");
+        assert!(!main.is_empty(), "no runtime thread found in /proc/{pid}/task");
+        let mut processing = Vec::new();
+        // The workers lower their own priority as they start.
+        wait_until("the processing threads", Duration::from_secs(10), || {
+            // The workers: process-0, process-1, ... (not process-scan).
+            processing = thread_nice_values(pid, |name| {
+                name.strip_prefix("process-").is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            });
+            processing.len() >= 2 && (!background || processing.iter().all(|&n| n == 19))
+        });
+        for nice in processing {
+            if background {
+                assert_eq!(nice, 19, "{config:?}");
+            } else {
+                assert_eq!(nice, main[0], "{config:?}: processing at the gateway's own priority");
+            }
+        }
+        gateway.stop();
+    }
+}

@@ -119,6 +119,11 @@ impl Gateway {
         response.json()["message_id"].as_str().unwrap().to_owned()
     }
 
+    /// The gateway's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("the gateway runs")
+    }
+
     /// The value of one series in `/metrics` (name and labels as Prometheus text writes them).
     pub fn metric(&self, series: &str) -> Option<f64> {
         let text = self.request("GET", "/metrics", &[], b"").text();
