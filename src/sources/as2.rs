@@ -6,6 +6,7 @@
 //! for what went wrong, and its body is kept with the refusal. A resent Message-ID that was
 //! processed gets the same MDN again and is not stored twice.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,7 +24,7 @@ use crate::config::partner::Partner;
 use crate::gateway::App;
 use crate::metrics as m;
 use crate::store::{
-    now_millis, Content, Direction, NewMessage, NewReceipt, OwedMdn, SendAttempt, SendOutcome, Store, StoredMdn,
+    now_millis, Content, Direction, Millis, NewMessage, NewReceipt, OwedMdn, SendAttempt, SendOutcome, Store, StoredMdn,
 };
 use tokio::sync::watch;
 
@@ -228,6 +229,7 @@ fn answer(app: &App, request: &MdnRequest, receipt: Option<&NewReceipt>, mdn: St
     }
     if let Some(url) = &request.async_url {
         let owed = receipt.map(|r| OwedMdn {
+            at: now_millis(),
             as2_from: r.as2_from.clone(),
             as2_message_id: r.as2_message_id.clone(),
             disposition: r.disposition.clone(),
@@ -306,6 +308,9 @@ pub(crate) const OWED_MDN_HORIZON: Duration = Duration::from_secs(24 * 3600);
 const OWED_MDN_GRACE: Duration = Duration::from_secs(300);
 const OWED_MDN_SWEEP: Duration = Duration::from_secs(60);
 
+/// Owed MDNs read from the store at a time.
+const OWED_MDN_PAGE: usize = 100;
+
 /// Retries the asynchronous MDNs the store says are owed: at start every one (whatever was
 /// being posted when the gateway stopped), then each minute those older than the in-memory
 /// retries, one attempt each, for up to a day.
@@ -313,26 +318,57 @@ pub async fn retry_owed_mdns(store: Arc<dyn Store>, mut stop: watch::Receiver<bo
     let mut first = true;
     loop {
         let now = now_millis();
-        let since = now - OWED_MDN_HORIZON.as_millis() as i64;
         let until = if first { now } else { now - OWED_MDN_GRACE.as_millis() as i64 };
         first = false;
-        let reader = Arc::clone(&store);
-        let owed = tokio::task::spawn_blocking(move || reader.owed_mdns(since, until, 100)).await;
-        match owed {
-            Ok(Ok(owed)) => {
-                for mdn in owed {
-                    let partner = mdn.partner.clone().unwrap_or_else(|| "unknown".into());
-                    if post_mdn_once(&mdn.url, &mdn.mdn, &partner, 0).await {
-                        mark_mdn_sent(store.as_ref(), &mdn).await;
-                    }
-                }
-            }
-            Ok(Err(err)) => tracing::warn!(error = %err, "cannot read the asynchronous MDNs owed"),
-            Err(_) => {}
-        }
+        retry_owed_pass(&store, now - OWED_MDN_HORIZON.as_millis() as i64, until).await;
         tokio::select! {
             _ = stop.changed() => return,
             _ = tokio::time::sleep(OWED_MDN_SWEEP) => {}
+        }
+    }
+}
+
+/// One pass over the MDNs owed for receipts recorded between `since` and `until`, a page at a
+/// time, oldest first. An endpoint that fails is not tried again in the same pass: a partner
+/// whose endpoint is down costs one attempt (at most its timeout) per pass, and the MDNs owed
+/// to other partners behind its own are still reached.
+async fn retry_owed_pass(store: &Arc<dyn Store>, mut since: Millis, until: Millis) {
+    let mut seen = HashSet::new();
+    let mut down = HashSet::new();
+    loop {
+        let reader = Arc::clone(store);
+        let page = match tokio::task::spawn_blocking(move || reader.owed_mdns(since, until, OWED_MDN_PAGE)).await {
+            Ok(Ok(page)) => page,
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "cannot read the asynchronous MDNs owed");
+                return;
+            }
+            Err(_) => return,
+        };
+        let full = page.len() == OWED_MDN_PAGE;
+        // The next page starts at the last receipt's time: receipts of that same millisecond
+        // come again and are stepped over.
+        let fresh: Vec<OwedMdn> = page
+            .into_iter()
+            .filter(|m| seen.insert((m.as2_from.clone(), m.as2_message_id.clone(), m.disposition.clone())))
+            .collect();
+        if fresh.is_empty() {
+            return;
+        }
+        for mdn in fresh {
+            since = since.max(mdn.at);
+            if down.contains(&mdn.url) {
+                continue;
+            }
+            let partner = mdn.partner.clone().unwrap_or_else(|| "unknown".into());
+            if post_mdn_once(&mdn.url, &mdn.mdn, &partner, 0).await {
+                mark_mdn_sent(store.as_ref(), &mdn).await;
+            } else {
+                down.insert(mdn.url);
+            }
+        }
+        if !full {
+            return;
         }
     }
 }

@@ -436,6 +436,8 @@ pub struct NewReceipt {
 /// An asynchronous MDN not yet delivered.
 #[derive(Clone, Debug)]
 pub struct OwedMdn {
+    /// When the receipt was recorded.
+    pub at: Millis,
     pub as2_from: String,
     pub as2_message_id: String,
     pub disposition: String,

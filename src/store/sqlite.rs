@@ -1363,13 +1363,14 @@ impl Store for SqliteStore {
     fn owed_mdns(&self, since: Millis, until: Millis, limit: usize) -> Result<Vec<OwedMdn>> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT as2_from, as2_message_id, disposition, partner, mdn_url, mdn_headers, mdn FROM as2_receipts
+                "SELECT as2_from, as2_message_id, disposition, partner, mdn_url, mdn_headers, mdn, at FROM as2_receipts
                  WHERE mdn_url IS NOT NULL AND mdn_sent_at IS NULL AND at >= ?1 AND at <= ?2
                  ORDER BY at LIMIT ?3",
             )?;
             let owed = stmt
                 .query_map(params![since, until, limit as i64], |r| {
                     Ok(OwedMdn {
+                        at: r.get(7)?,
                         as2_from: r.get(0)?,
                         as2_message_id: r.get(1)?,
                         disposition: r.get(2)?,

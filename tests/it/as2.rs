@@ -298,6 +298,35 @@ fn an_asynchronous_mdn_not_delivered_is_sent_after_a_restart() {
 }
 
 #[test]
+fn owed_mdns_to_an_endpoint_that_is_down_do_not_hold_up_another_partners() {
+    let setup = Setup::new("", "http://127.0.0.1:9/as2");
+    let erp = Erp::start();
+    let gateway = setup.gateway(&erp);
+    // Two MDNs owed to an endpoint that stays down, then one to an endpoint that comes back.
+    let (down, back) = (Erp::start(), Erp::start());
+    down.set_default(Answer::Status(503, "down"));
+    back.set_default(Answer::Status(503, "down"));
+    for (n, (endpoint, icn)) in [(&down, 7401), (&down, 7402), (&back, 7403)].into_iter().enumerate() {
+        let options = json!({"sign": "sha256", "encrypt": "aes_128_cbc", "mdn_mode": "ASYNC", "mdn_digest": "sha256",
+            "message_id": format!("owed-pass-{n}"), "async_mdn_url": format!("http://{}/mdn", endpoint.addr)});
+        let out = setup.send(&gateway, &edi_850(icn, "PO-PASS"), options);
+        assert_eq!(out["http_status"], 200, "{out}");
+    }
+    down.wait_for(2);
+    back.wait_for(1);
+    gateway.kill();
+    back.set_default(Answer::Status(200, "ok"));
+    let (tried_down, tried_back) = (down.received().len(), back.received().len());
+    let _gateway = Gateway::restart(setup.dir.path());
+    // The first pass reaches the third MDN past the two owed to the endpoint that is down...
+    let received = back.wait_for(tried_back + 1);
+    assert!(received.last().unwrap().body.contains("owed-pass-2"), "{}", received.last().unwrap().body);
+    // ...and tries that endpoint once, not once per MDN.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(down.received().len(), tried_down + 1, "one attempt per pass at an endpoint that is down");
+}
+
+#[test]
 fn a_resent_message_id_gets_its_mdn_again_and_is_stored_once() {
     let setup = Setup::new("", "http://127.0.0.1:9/as2");
     let erp = Erp::start();
