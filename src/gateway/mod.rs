@@ -162,7 +162,9 @@ async fn run(
     )
     .map_err(StartError::Config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let delivery_task = tokio::spawn(Arc::clone(&delivery).run(stop_rx.clone(), Duration::from_secs(10)));
+    let delivery_task = Arc::clone(&delivery)
+        .start(config.processing_in_background, stop_rx.clone(), Duration::from_secs(10))
+        .map_err(StartError::Config)?;
     let as2_sends = Arc::new(crate::sinks::transport::AwaitedSends::default());
     let sender = crate::sinks::transport::Sender::new(
         Arc::clone(&store),

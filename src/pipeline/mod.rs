@@ -154,7 +154,7 @@ pub fn start(
 /// Lowers the calling thread's CPU priority (Linux `nice` 19, per thread): when the cores are
 /// short, answering senders, whose connections wait, goes first; processing catches up when
 /// they are idle.
-fn yield_to_senders() {
+pub(crate) fn yield_to_senders() {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority on this thread's own id; no memory is involved.
     unsafe {

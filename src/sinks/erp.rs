@@ -128,6 +128,41 @@ impl Delivery {
         }))
     }
 
+    /// Runs `run` on a thread of its own with its own (single-threaded) runtime, at low CPU
+    /// priority when `in_background`, like processing: on a busy host the senders' requests,
+    /// which hold connections open, are answered first, and delivery catches up when they are
+    /// idle. (On the shared runtime, delivery and its reads of due documents took a third of
+    /// the CPU the accept path needed under load.) The receiver resolves when it has stopped.
+    pub fn start(
+        self: Arc<Self>,
+        in_background: bool,
+        stop: watch::Receiver<bool>,
+        grace: Duration,
+    ) -> Result<tokio::sync::oneshot::Receiver<()>, String> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            // The blocking pool (the store's reads) runs at the same priority.
+            .on_thread_start(move || {
+                if in_background {
+                    crate::pipeline::yield_to_senders();
+                }
+            })
+            .build()
+            .map_err(|e| format!("cannot start the delivery runtime: {e}"))?;
+        let (stopped, on_stop) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("deliver".into())
+            .spawn(move || {
+                if in_background {
+                    crate::pipeline::yield_to_senders();
+                }
+                runtime.block_on(self.run(stop, grace));
+                let _ = stopped.send(());
+            })
+            .map_err(|e| format!("cannot start the delivery thread: {e}"))?;
+        Ok(on_stop)
+    }
+
     /// Delivers until `stop` turns true, then waits (up to `grace`) for deliveries in flight.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>, grace: Duration) {
         let mut tasks = tokio::task::JoinSet::new();

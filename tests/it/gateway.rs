@@ -799,7 +799,7 @@ fn thread_nice_values(pid: u32, named: impl Fn(&str) -> bool) -> Vec<i64> {
 }
 
 #[test]
-fn processing_runs_at_low_priority_unless_the_config_says_otherwise() {
+fn processing_and_delivery_run_at_low_priority_unless_the_config_says_otherwise() {
     for (config, background) in [("", true), ("[workers]\nprocessing = 2\nbackground = false\n", false)] {
         let dir = scratch();
         let gateway = Gateway::start(dir.path(), config);
@@ -807,13 +807,14 @@ fn processing_runs_at_low_priority_unless_the_config_says_otherwise() {
         let main = thread_nice_values(pid, |name| name == "crossdock");
         assert!(!main.is_empty(), "no runtime thread found in /proc/{pid}/task");
         let mut processing = Vec::new();
-        // The workers lower their own priority as they start.
-        wait_until("the processing threads", Duration::from_secs(10), || {
-            // The workers: process-0, process-1, ... (not process-scan).
+        // The workers and the delivery thread lower their own priority as they start.
+        wait_until("the processing and delivery threads", Duration::from_secs(10), || {
+            // The workers: process-0, process-1, ... (not process-scan); and deliver.
             processing = thread_nice_values(pid, |name| {
-                name.strip_prefix("process-").is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                name == "deliver"
+                    || name.strip_prefix("process-").is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
             });
-            processing.len() >= 2 && (!background || processing.iter().all(|&n| n == 19))
+            processing.len() >= 3 && (!background || processing.iter().all(|&n| n == 19))
         });
         for nice in processing {
             if background {
