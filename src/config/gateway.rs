@@ -168,7 +168,7 @@ pub struct GatewayConfig {
     pub as2: As2Config,
     /// Inbound processing workers.
     pub processing_workers: usize,
-    /// Processing runs at low CPU priority, so that senders are answered first.
+    /// Processing and ERP delivery run at low CPU priority, so that senders are answered first.
     pub processing_in_background: bool,
 }
 
