@@ -131,8 +131,9 @@ impl Delivery {
     /// Runs `run` on a thread of its own with its own (single-threaded) runtime, at low CPU
     /// priority when `in_background`, like processing: on a busy host the senders' requests,
     /// which hold connections open, are answered first, and delivery catches up when they are
-    /// idle. (On the shared runtime, delivery and its reads of due documents took a third of
-    /// the CPU the accept path needed under load.) The receiver resolves when it has stopped.
+    /// idle. (On the shared runtime, delivery and its reads of due documents, a sixth of the
+    /// gateway's CPU under load, ran at the accept path's priority.) The receiver resolves when
+    /// it has stopped.
     pub fn start(
         self: Arc<Self>,
         in_background: bool,

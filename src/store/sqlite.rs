@@ -2,10 +2,10 @@
 //! returns), and group commit: every write goes to one writer thread, which runs whatever has
 //! queued up in a single transaction (each write in its own savepoint, so one failure does not
 //! undo the others; a sender's single INSERT needs none) and answers each writer once the
-//! transaction is committed. One fsync then covers many requests. A checkpointer thread of its
-//! own copies the WAL into the database file, so commits do not wait for that. Writes a sender waits on (accepting a body) go ahead of the gateway's
-//! own work, so a burst is answered quickly and its processing queues in the store. Reads use a
-//! small pool of their own connections.
+//! transaction is committed. One fsync then covers many requests. Writes a sender waits on
+//! (accepting a body) go ahead of the gateway's own work, so a burst is answered quickly and its
+//! processing queues in the store. A checkpointer thread copies the WAL into the database file,
+//! so commits do not wait for that. Reads use a small pool of their own connections.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
