@@ -476,3 +476,69 @@ pub fn load_identity(config: &crate::config::gateway::GatewayConfig) -> Result<O
         _ => Err("[as2] needs both certificate and private_key, or neither".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{NewReceipt, SqliteStore, StoredMdn};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A partner's MDN endpoint that counts what it gets; `up` says whether it answers 200.
+    async fn endpoint(up: bool) -> (String, Arc<AtomicUsize>) {
+        let received = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&received);
+        let router = axum::Router::new().route(
+            "/mdn",
+            axum::routing::post(move || {
+                counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if up {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/mdn", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (url, received)
+    }
+
+    fn receipt(n: usize, url: &str) -> NewReceipt {
+        NewReceipt {
+            as2_from: "PARTNER".into(),
+            as2_message_id: format!("<m{n}@partner>"),
+            partner: Some("partner".into()),
+            disposition: "processed".into(),
+            detail: String::new(),
+            mdn: Some(StoredMdn { headers: vec![("Content-Type".into(), "text/plain".into())], body: b"mdn".to_vec() }),
+            raw: None,
+            mdn_url: Some(url.to_owned()),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pass_pages_through_more_owed_mdns_than_one_page_and_tries_a_down_endpoint_once() {
+        // As `crossdock serve` does before any client is built.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("db.sqlite")).unwrap());
+        let (up, delivered) = endpoint(true).await;
+        let (down, refused) = endpoint(false).await;
+        // Two and a half pages; every tenth MDN is owed to the endpoint that is down.
+        let owed = 2 * OWED_MDN_PAGE + OWED_MDN_PAGE / 2;
+        for n in 0..owed {
+            let url = if n % 10 == 0 { &down } else { &up };
+            store.record_receipt(receipt(n, url)).await.unwrap().unwrap();
+        }
+        retry_owed_pass(&store, 0, now_millis()).await;
+        let to_down = owed.div_ceil(10);
+        assert_eq!(delivered.load(Ordering::SeqCst), owed - to_down, "every MDN to the endpoint that is up");
+        assert_eq!(refused.load(Ordering::SeqCst), 1, "the endpoint that is down is tried once a pass");
+        let left = store.owed_mdns(0, now_millis(), 10 * OWED_MDN_PAGE).unwrap();
+        assert_eq!(left.len(), to_down);
+        assert!(left.iter().all(|m| m.url == down));
+    }
+}
