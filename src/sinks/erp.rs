@@ -177,7 +177,8 @@ impl Delivery {
                 tokio::select! {
                     _ = self.wake.notified() => {}
                     _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                    _ = stop.changed() => {}
+                    // Closed: the gateway stopped without saying so (a failed start).
+                    changed = stop.changed() => if changed.is_err() { break },
                 }
             }
         }
@@ -431,6 +432,24 @@ fn retry_at(policy: &RetryPolicy, attempts: i64, retry_after: Option<Duration>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delivery_stops_when_the_gateway_goes_away_without_saying_so() {
+        // As `crossdock serve` does before any client is built.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(crate::store::SqliteStore::open(&dir.path().join("db.sqlite")).unwrap());
+        let partners = Arc::new(PartnerSet::load(&dir.path().join("partners")));
+        let erp = crate::config::gateway::load(None).unwrap().erp;
+        let delivery = Delivery::new(store, partners, erp, dir.path().join("outbox"), Arc::new(Notify::new())).unwrap();
+        let (stop, stopping) = watch::channel(false);
+        let stopped = delivery.start(true, stopping, Duration::from_secs(1)).unwrap();
+        // A start that fails after delivery began drops the sender without sending `true`.
+        drop(stop);
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(stopped.blocking_recv().is_ok()));
+        assert_eq!(finished.recv_timeout(Duration::from_secs(10)), Ok(true), "the delivery thread did not stop");
+    }
 
     #[test]
     fn a_delivery_that_ends_during_a_read_of_due_documents_is_not_taken_again() {

@@ -130,7 +130,8 @@ impl Sender {
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = stop.changed() => {}
+                // Closed: the gateway stopped without saying so (a failed start).
+                changed = stop.changed() => if changed.is_err() { break },
             }
         }
         // What is in flight stays pending in the store and is sent after a restart.
