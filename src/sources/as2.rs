@@ -24,7 +24,8 @@ use crate::config::partner::Partner;
 use crate::gateway::App;
 use crate::metrics as m;
 use crate::store::{
-    now_millis, Content, Direction, Millis, NewMessage, NewReceipt, OwedMdn, SendAttempt, SendOutcome, Store, StoredMdn,
+    now_millis, Content, Direction, Millis, NewMessage, NewReceipt, OwedMdn, OwedMdnKey, SendAttempt, SendOutcome,
+    Store, StoredMdn,
 };
 use tokio::sync::watch;
 
@@ -228,8 +229,9 @@ fn answer(app: &App, request: &MdnRequest, receipt: Option<&NewReceipt>, mdn: St
         return (StatusCode::OK, "received").into_response();
     }
     if let Some(url) = &request.async_url {
+        // Only the retry after a crash reads the key, from the store.
         let owed = receipt.map(|r| OwedMdn {
-            at: now_millis(),
+            key: OwedMdnKey::since(now_millis()),
             as2_from: r.as2_from.clone(),
             as2_message_id: r.as2_message_id.clone(),
             disposition: r.disposition.clone(),
@@ -332,12 +334,12 @@ pub async fn retry_owed_mdns(store: Arc<dyn Store>, mut stop: watch::Receiver<bo
 /// time, oldest first. An endpoint that fails is not tried again in the same pass: a partner
 /// whose endpoint is down costs one attempt (at most its timeout) per pass, and the MDNs owed
 /// to other partners behind its own are still reached.
-async fn retry_owed_pass(store: &Arc<dyn Store>, mut since: Millis, until: Millis) {
-    let mut seen = HashSet::new();
+async fn retry_owed_pass(store: &Arc<dyn Store>, since: Millis, until: Millis) {
+    let mut after = OwedMdnKey::since(since);
     let mut down = HashSet::new();
     loop {
         let reader = Arc::clone(store);
-        let page = match tokio::task::spawn_blocking(move || reader.owed_mdns(since, until, OWED_MDN_PAGE)).await {
+        let page = match tokio::task::spawn_blocking(move || reader.owed_mdns(after, until, OWED_MDN_PAGE)).await {
             Ok(Ok(page)) => page,
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "cannot read the asynchronous MDNs owed");
@@ -346,17 +348,9 @@ async fn retry_owed_pass(store: &Arc<dyn Store>, mut since: Millis, until: Milli
             Err(_) => return,
         };
         let full = page.len() == OWED_MDN_PAGE;
-        // The next page starts at the last receipt's time: receipts of that same millisecond
-        // come again and are stepped over.
-        let fresh: Vec<OwedMdn> = page
-            .into_iter()
-            .filter(|m| seen.insert((m.as2_from.clone(), m.as2_message_id.clone(), m.disposition.clone())))
-            .collect();
-        if fresh.is_empty() {
-            return;
-        }
-        for mdn in fresh {
-            since = since.max(mdn.at);
+        for mdn in page {
+            // The next page starts after the last receipt of this one, whatever became of it.
+            after = mdn.key;
             if down.contains(&mdn.url) {
                 continue;
             }
@@ -537,7 +531,7 @@ mod tests {
         let to_down = owed.div_ceil(10);
         assert_eq!(delivered.load(Ordering::SeqCst), owed - to_down, "every MDN to the endpoint that is up");
         assert_eq!(refused.load(Ordering::SeqCst), 1, "the endpoint that is down is tried once a pass");
-        let left = store.owed_mdns(0, now_millis(), 10 * OWED_MDN_PAGE).unwrap();
+        let left = store.owed_mdns(OwedMdnKey::since(0), now_millis(), 10 * OWED_MDN_PAGE).unwrap();
         assert_eq!(left.len(), to_down);
         assert!(left.iter().all(|m| m.url == down));
     }

@@ -433,11 +433,26 @@ pub struct NewReceipt {
     pub mdn_url: Option<String>,
 }
 
+/// The order owed MDNs are read in: the receipt's time, then its row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OwedMdnKey {
+    pub at: Millis,
+    pub row: i64,
+}
+
+impl OwedMdnKey {
+    /// Just before every receipt recorded at or after `at`.
+    pub fn since(at: Millis) -> OwedMdnKey {
+        OwedMdnKey { at, row: 0 }
+    }
+}
+
 /// An asynchronous MDN not yet delivered.
 #[derive(Clone, Debug)]
 pub struct OwedMdn {
-    /// When the receipt was recorded.
-    pub at: Millis,
+    /// Where the receipt stands in the order owed MDNs are read: when it was recorded, and its
+    /// row (receipts of the same millisecond follow in the order they were recorded).
+    pub key: OwedMdnKey,
     pub as2_from: String,
     pub as2_message_id: String,
     pub disposition: String,
@@ -558,8 +573,10 @@ pub trait Store: Send + Sync + 'static {
     /// Asynchronous MDNs not yet delivered for receipts recorded since `since`, per partner
     /// (`unknown` when the sender matched no profile).
     fn owed_mdn_counts(&self, since: Millis) -> Result<Vec<(String, i64)>>;
-    /// Asynchronous MDNs not yet delivered, for receipts recorded between `since` and `until`.
-    fn owed_mdns(&self, since: Millis, until: Millis, limit: usize) -> Result<Vec<OwedMdn>>;
+    /// Asynchronous MDNs not yet delivered, for receipts after `after` (in key order) recorded
+    /// up to `until`, oldest first. Start at `OwedMdnKey::since(time)`; the next page starts
+    /// after the last key of the page before.
+    fn owed_mdns(&self, after: OwedMdnKey, until: Millis, limit: usize) -> Result<Vec<OwedMdn>>;
     /// Records that the asynchronous MDN of a receipt was delivered.
     fn mdn_sent(
         &self,

@@ -1456,17 +1456,19 @@ impl Store for SqliteStore {
         )
     }
 
-    fn owed_mdns(&self, since: Millis, until: Millis, limit: usize) -> Result<Vec<OwedMdn>> {
+    fn owed_mdns(&self, after: OwedMdnKey, until: Millis, limit: usize) -> Result<Vec<OwedMdn>> {
         self.read(|conn| {
+            // The owed-MDN index is on `at`, and holds the rowid: this walks it in key order.
             let mut stmt = conn.prepare_cached(
-                "SELECT as2_from, as2_message_id, disposition, partner, mdn_url, mdn_headers, mdn, at FROM as2_receipts
-                 WHERE mdn_url IS NOT NULL AND mdn_sent_at IS NULL AND at >= ?1 AND at <= ?2
-                 ORDER BY at LIMIT ?3",
+                "SELECT as2_from, as2_message_id, disposition, partner, mdn_url, mdn_headers, mdn, at, rowid
+                 FROM as2_receipts
+                 WHERE mdn_url IS NOT NULL AND mdn_sent_at IS NULL AND (at, rowid) > (?1, ?2) AND at <= ?3
+                 ORDER BY at, rowid LIMIT ?4",
             )?;
             let owed = stmt
-                .query_map(params![since, until, limit as i64], |r| {
+                .query_map(params![after.at, after.row, until, limit as i64], |r| {
                     Ok(OwedMdn {
-                        at: r.get(7)?,
+                        key: OwedMdnKey { at: r.get(7)?, row: r.get(8)? },
                         as2_from: r.get(0)?,
                         as2_message_id: r.get(1)?,
                         disposition: r.get(2)?,
@@ -1633,6 +1635,40 @@ mod tests {
             *results.lock().unwrap(),
             [("first", true), ("two statements", false), ("one statement", false), ("last", true)]
         );
+    }
+
+    #[test]
+    fn owed_mdns_page_in_key_order_even_within_one_millisecond() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db.sqlite")).unwrap();
+        // Two and a half pages recorded in the same millisecond, and one a millisecond later.
+        for n in 0..251 {
+            let receipt = NewReceipt {
+                as2_from: "PARTNER".into(),
+                as2_message_id: format!("<m{n}@partner>"),
+                partner: Some("partner".into()),
+                disposition: "processed".into(),
+                detail: String::new(),
+                mdn: Some(StoredMdn::default()),
+                raw: None,
+                mdn_url: Some("http://partner.example/mdn".into()),
+            };
+            let at = if n < 250 { 1_000 } else { 1_001 };
+            store.write(move |conn| insert_receipt(conn, &receipt, None, at)).unwrap();
+        }
+        let mut read = Vec::new();
+        let mut after = OwedMdnKey::since(1_000);
+        // Three pages and an empty one; a page that came again would use up the rest.
+        for _ in 0..10 {
+            let page = store.owed_mdns(after, 1_001, 100).unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.key;
+            read.extend(page.into_iter().map(|m| m.as2_message_id));
+        }
+        assert_eq!(read, (0..251).map(|n| format!("<m{n}@partner>")).collect::<Vec<_>>());
+        // `until` is inclusive, `since` too.
+        assert_eq!(store.owed_mdns(OwedMdnKey::since(1_001), 1_001, 100).unwrap().len(), 1);
+        assert_eq!(store.owed_mdns(OwedMdnKey::since(0), 1_000, 1_000).unwrap().len(), 250);
     }
 
     #[test]
