@@ -36,6 +36,16 @@ const WORK_PER_GROUP_UNDER_LOAD: usize = 1;
 /// senders are usually still on their way when a transaction ends, and a full group of work
 /// taken in that instant made each of them wait for it (measured: a third fewer accepted).
 const UNDER_LOAD_FOR: std::time::Duration = std::time::Duration::from_millis(20);
+/// A transaction with at least this many senders' writes means senders keep the writer busy
+/// (under the load benchmark's 32 connections a transaction carries 12 to 20; a partner posting
+/// one file after another, 1).
+const BUSY_FROM: usize = 8;
+/// While senders keep the writer busy (a transaction of `BUSY_FROM` or more in the last
+/// `UNDER_LOAD_FOR`), work takes one write per this long instead of one per transaction: at
+/// least 200 a second, so it never stops, and a fifth more accepted under the load benchmark
+/// than one per transaction. Under a lighter load, transactions carry few senders and work
+/// keeps its share of each, so processing keeps up with arrivals.
+const WORK_EVERY_WHEN_BUSY: std::time::Duration = std::time::Duration::from_millis(5);
 /// With only the gateway's own work waiting, at least `GATHER_FROM` but fewer than
 /// `WORK_GROUP_MAX` writes, the writer waits `GATHER_WAIT` for more: one commit of many writes
 /// rewrites each hot page once instead of once per commit. Fewer mean light load: waiting would
@@ -357,6 +367,10 @@ struct Waiting {
     work: VecDeque<Op>,
     /// When the last transaction with senders' writes was started.
     senders_last_seen: Option<std::time::Instant>,
+    /// When the last transaction with `BUSY_FROM` or more senders' writes was started.
+    busy_last_seen: Option<std::time::Instant>,
+    /// When the last transaction with work was started.
+    work_last_taken: Option<std::time::Instant>,
 }
 
 impl Waiting {
@@ -379,15 +393,29 @@ impl Waiting {
     }
 
     /// The next transaction's writes: every waiting sender's (up to `GROUP_MAX`) first, then
-    /// the gateway's own work, of which only a share while senders wait or have just written.
+    /// the gateway's own work, of which only a share while senders wait or have just written,
+    /// and only one write now and then while they keep the writer busy. May be empty: then
+    /// only work waits, and none is due before `WORK_EVERY_WHEN_BUSY` has passed.
     fn next_group(&mut self, now: std::time::Instant) -> Vec<Op> {
         let senders = self.senders.len().min(GROUP_MAX);
         if senders > 0 {
             self.senders_last_seen = Some(now);
         }
-        let under_load = self.senders_last_seen.is_some_and(|at| now.duration_since(at) < UNDER_LOAD_FOR);
-        let work_share = if under_load { WORK_PER_GROUP_UNDER_LOAD } else { WORK_GROUP_MAX };
+        if senders >= BUSY_FROM {
+            self.busy_last_seen = Some(now);
+        }
+        let lately = |at: Option<std::time::Instant>| at.is_some_and(|at| now.duration_since(at) < UNDER_LOAD_FOR);
+        let work_share = if lately(self.busy_last_seen) {
+            usize::from(self.work_last_taken.is_none_or(|at| now.duration_since(at) >= WORK_EVERY_WHEN_BUSY))
+        } else if lately(self.senders_last_seen) {
+            WORK_PER_GROUP_UNDER_LOAD
+        } else {
+            WORK_GROUP_MAX
+        };
         let work = self.work.len().min(work_share);
+        if work > 0 {
+            self.work_last_taken = Some(now);
+        }
         let mut group = Vec::with_capacity(senders + work);
         group.extend(self.senders.drain(..senders));
         group.extend(self.work.drain(..work));
@@ -440,6 +468,15 @@ fn writer_loop_with(conn: &Connection, ops: &Receiver<(Lane, Op)>, checkpoint: &
             waiting.drain(ops);
         }
         let batch = waiting.next_group(std::time::Instant::now());
+        if batch.is_empty() {
+            // Only work waits, and it is not due yet: wait for a sender or for its turn.
+            match ops.recv_timeout(WORK_EVERY_WHEN_BUSY) {
+                Ok(op) => waiting.push(op),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(WORK_EVERY_WHEN_BUSY),
+            }
+            continue;
+        }
         // Cached statements: these run for every write, and parsing them showed in profiles.
         let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut statement| statement.execute([])).map(|_| ());
         if let Err(err) = run("BEGIN IMMEDIATE") {
@@ -1724,6 +1761,44 @@ mod tests {
         // Quiet since: the rest of the work, in the order it came.
         run(waiting.next_group(start + UNDER_LOAD_FOR));
         assert_eq!(ran.lock().unwrap().len(), 20 - 2 * WORK_PER_GROUP_UNDER_LOAD);
+        assert_eq!(waiting.len(), 0);
+    }
+
+    #[test]
+    fn while_senders_keep_the_writer_busy_work_takes_one_write_now_and_then() {
+        let conn = Connection::open_in_memory().unwrap();
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let mut waiting = Waiting::default();
+        let start = std::time::Instant::now();
+        for _ in 0..10 {
+            waiting.push(labelled(Lane::Work, "work", &ran));
+        }
+        let group_at = |waiting: &mut Waiting, senders: usize, after: std::time::Duration| {
+            for _ in 0..senders {
+                waiting.push(labelled(Lane::Sender, "sender", &ran));
+            }
+            for op in waiting.next_group(start + after) {
+                let _ = op(&conn);
+            }
+            let ran: Vec<_> = ran.lock().unwrap().drain(..).collect();
+            (ran.iter().filter(|r| **r == "sender").count(), ran.iter().filter(|r| **r == "work").count())
+        };
+        let ms = std::time::Duration::from_millis;
+        // A busy transaction: every sender, and one write of work, none having been taken yet.
+        assert_eq!(group_at(&mut waiting, BUSY_FROM, ms(0)), (BUSY_FROM, 1));
+        // Busy still: no work until its pace allows, with or without senders in the group.
+        assert_eq!(group_at(&mut waiting, BUSY_FROM, ms(1)), (BUSY_FROM, 0));
+        assert_eq!(group_at(&mut waiting, 0, ms(2)), (0, 0));
+        assert_eq!(group_at(&mut waiting, BUSY_FROM, WORK_EVERY_WHEN_BUSY), (BUSY_FROM, 1));
+        // Few senders since the last busy transaction, long enough ago: a share per transaction.
+        let later = WORK_EVERY_WHEN_BUSY + UNDER_LOAD_FOR;
+        assert_eq!(group_at(&mut waiting, 1, later), (1, WORK_PER_GROUP_UNDER_LOAD));
+        assert_eq!(group_at(&mut waiting, 1, later + ms(1)), (1, WORK_PER_GROUP_UNDER_LOAD));
+        // Quiet: the rest.
+        assert_eq!(
+            group_at(&mut waiting, 0, later + ms(1) + UNDER_LOAD_FOR),
+            (0, 10 - 2 - 2 * WORK_PER_GROUP_UNDER_LOAD)
+        );
         assert_eq!(waiting.len(), 0);
     }
 
