@@ -7,8 +7,9 @@
 //! - `crossdock translate` of the file to canonical JSON (/dev/null), the release binary;
 //! - `crossdock render` of that canonical JSON back to the partner's X12 (/dev/null).
 //!
-//! Each is run 5 times; the median is reported. MB/s counts the EDI bytes (input for parsing
-//! and translating, output for rendering).
+//! Five rounds run the three in turn (so a slower minute of the machine falls on all three);
+//! the median of each is reported. MB/s counts the EDI bytes (input for parsing and
+//! translating, output for rendering).
 
 #[path = "../parsers/benches/generate/mod.rs"]
 mod generate;
@@ -25,16 +26,10 @@ fn median(mut runs: Vec<Duration>) -> Duration {
     runs[runs.len() / 2]
 }
 
-fn time(mut run: impl FnMut()) -> Duration {
-    median(
-        (0..RUNS)
-            .map(|_| {
-                let started = Instant::now();
-                run();
-                started.elapsed()
-            })
-            .collect(),
-    )
+fn time(run: impl FnOnce()) -> Duration {
+    let started = Instant::now();
+    run();
+    started.elapsed()
 }
 
 fn crossdock(dir: &Path, args: &[&str], stdout: Stdio) {
@@ -63,21 +58,9 @@ fn main() {
     .unwrap();
     let mb = |bytes: usize, took: Duration| bytes as f64 / 1e6 / took.as_secs_f64();
 
-    // The baseline: edi 0.4 + serde_json.
-    let baseline = time(|| {
-        let text = std::fs::read_to_string(&edi_path).unwrap();
-        let document = edi::parse(&text).expect("edi parses the file");
-        let mut out = BufWriter::new(std::fs::File::create("/dev/null").unwrap());
-        serde_json::to_writer(&mut out, &document).unwrap();
-        out.flush().unwrap();
-    });
-
-    // crossdock translate, and the canonical JSON for rendering.
+    // The canonical JSON for rendering, and the rendered size (what render produces).
     let json_path = dir.path().join("850.jsonl");
     crossdock(dir.path(), &["translate", "850.edi"], Stdio::from(std::fs::File::create(&json_path).unwrap()));
-    let translate = time(|| crossdock(dir.path(), &["translate", "850.edi"], Stdio::null()));
-
-    // crossdock render: its output size is what it produces.
     let rendered_path = dir.path().join("rendered.edi");
     crossdock(
         dir.path(),
@@ -85,9 +68,24 @@ fn main() {
         Stdio::from(std::fs::File::create(&rendered_path).unwrap()),
     );
     let rendered = std::fs::metadata(&rendered_path).unwrap().len() as usize;
-    let render = time(|| {
-        crossdock(dir.path(), &["render", "--partner", "buyerco", "--data-dir", "data", "850.jsonl"], Stdio::null())
-    });
+
+    // Rounds of baseline, translate, render in turn.
+    let (mut baselines, mut translates, mut renders) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        // The baseline: edi 0.4 + serde_json.
+        baselines.push(time(|| {
+            let text = std::fs::read_to_string(&edi_path).unwrap();
+            let document = edi::parse(&text).expect("edi parses the file");
+            let mut out = BufWriter::new(std::fs::File::create("/dev/null").unwrap());
+            serde_json::to_writer(&mut out, &document).unwrap();
+            out.flush().unwrap();
+        }));
+        translates.push(time(|| crossdock(dir.path(), &["translate", "850.edi"], Stdio::null())));
+        renders.push(time(|| {
+            crossdock(dir.path(), &["render", "--partner", "buyerco", "--data-dir", "data", "850.jsonl"], Stdio::null())
+        }));
+    }
+    let (baseline, translate, render) = (median(baselines), median(translates), median(renders));
 
     let documents = std::fs::read_to_string(&json_path).unwrap().lines().count();
     println!();
