@@ -25,11 +25,11 @@ const GROUP_MAX: usize = 512;
 /// Most of the gateway's own writes (processing outcomes, delivery attempts) one transaction
 /// takes: a sender arriving meanwhile waits for at most that many.
 const WORK_GROUP_MAX: usize = 64;
-/// Of those, while senders wait: enough that work keeps moving (one per commit, several hundred
-/// a second under any load), few enough that a burst of arrivals is answered at several times
-/// the rate it could be processed, and queues durably. Measured under the load benchmark, one
-/// instead of four accepted a fifth to a third more; each write of work is a dozen b-tree
-/// changes that the senders in its transaction wait for.
+/// Of those, while senders wait or have just written: enough that work keeps moving (one per
+/// commit), few enough that a burst of arrivals is answered at several times the rate it could
+/// be processed, and queues durably. Under the load benchmark one instead of four accepted a
+/// fifth to a third more: each write of work is a dozen b-tree changes that the senders in its
+/// transaction wait for.
 const WORK_PER_GROUP_UNDER_LOAD: usize = 1;
 /// The writer counts as under load (work takes only its share) for this long after a
 /// transaction with senders' writes, not just while one waits: with many connections, the next
@@ -470,10 +470,13 @@ fn writer_loop_with(conn: &Connection, ops: &Receiver<(Lane, Op)>, checkpoint: &
         let batch = waiting.next_group(std::time::Instant::now());
         if batch.is_empty() {
             // Only work waits, and it is not due yet: wait for a sender or for its turn.
-            match ops.recv_timeout(WORK_EVERY_WHEN_BUSY) {
+            let turn = waiting.work_last_taken.map_or(WORK_EVERY_WHEN_BUSY, |at| {
+                WORK_EVERY_WHEN_BUSY.saturating_sub(at.elapsed()).max(std::time::Duration::from_micros(100))
+            });
+            match ops.recv_timeout(turn) {
                 Ok(op) => waiting.push(op),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(WORK_EVERY_WHEN_BUSY),
+                Err(mpsc::RecvTimeoutError::Disconnected) => std::thread::sleep(turn),
             }
             continue;
         }
