@@ -67,16 +67,12 @@ enum Lane {
     Work,
 }
 
+/// Told how the transaction's commit went, once it is over. A write that failed (and is
+/// undone) already holds its own error and ignores the commit's.
 type Completion = Box<dyn FnOnce(Result<()>) + Send>;
 
-enum Outcome {
-    /// The write succeeded; tell the writer how the commit went.
-    Done(Completion),
-    /// The write failed and is rolled back; its error is already in the completion.
-    Failed(Completion),
-}
-
-type Op = Box<dyn FnOnce(&Connection) -> Outcome + Send>;
+/// A write: runs in the writer's transaction and returns its completion.
+type Op = Box<dyn FnOnce(&Connection) -> Completion + Send>;
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -491,18 +487,12 @@ fn writer_loop_with(conn: &Connection, ops: &Receiver<(Lane, Op)>, checkpoint: &
             }
             continue;
         }
-        let mut completions = Vec::with_capacity(batch.len());
-        for op in batch {
-            match op(conn) {
-                Outcome::Done(done) => completions.push((true, done)),
-                Outcome::Failed(failed) => completions.push((false, failed)),
-            }
-        }
+        let completions: Vec<Completion> = batch.into_iter().map(|op| op(conn)).collect();
         let committed = run("COMMIT").map_err(StoreError::from);
         if committed.is_err() {
             let _ = run("ROLLBACK");
         }
-        for (_, completion) in completions {
+        for completion in completions {
             completion(committed.clone());
         }
         // Full means a checkpoint is already due.
@@ -516,22 +506,20 @@ fn in_savepoint<T: Send + 'static>(
     conn: &Connection,
     write: impl FnOnce(&Connection) -> Result<T>,
     then: impl FnOnce(Result<T>) + Send + 'static,
-) -> Outcome {
-    let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut statement| statement.execute([])).map(|_| ());
-    let savepoint = run("SAVEPOINT op");
-    match write(conn) {
-        Ok(value) => {
-            if savepoint.is_ok() {
-                let _ = run("RELEASE op");
-            }
-            Outcome::Done(Box::new(move |committed: Result<()>| then(committed.map(|()| value))))
+) -> Completion {
+    let savepoint = exec(conn, "SAVEPOINT op", []);
+    let written = write(conn);
+    match (&written, savepoint) {
+        (Ok(_), Ok(_)) => {
+            let _ = exec(conn, "RELEASE op", []);
         }
-        Err(err) => {
-            let _ = run("ROLLBACK TO op");
-            let _ = run("RELEASE op");
-            Outcome::Failed(Box::new(move |_| then(Err(err))))
+        (Ok(_), Err(_)) => {}
+        (Err(_), _) => {
+            let _ = exec(conn, "ROLLBACK TO op", []);
+            let _ = exec(conn, "RELEASE op", []);
         }
     }
+    completion(written, then)
 }
 
 /// Runs `write`, one statement, as it is: if it fails, SQLite has undone it already.
@@ -539,10 +527,16 @@ fn as_one_statement<T: Send + 'static>(
     conn: &Connection,
     write: impl FnOnce(&Connection) -> Result<T>,
     then: impl FnOnce(Result<T>) + Send + 'static,
-) -> Outcome {
-    match write(conn) {
-        Ok(value) => Outcome::Done(Box::new(move |committed: Result<()>| then(committed.map(|()| value)))),
-        Err(err) => Outcome::Failed(Box::new(move |_| then(Err(err)))),
+) -> Completion {
+    completion(write(conn), then)
+}
+
+/// What to tell the writer of `written` once the commit is over: its value if the commit
+/// succeeded, the commit's error if not, and its own error if it failed.
+fn completion<T: Send + 'static>(written: Result<T>, then: impl FnOnce(Result<T>) + Send + 'static) -> Completion {
+    match written {
+        Ok(value) => Box::new(move |committed: Result<()>| then(committed.map(|()| value))),
+        Err(err) => Box::new(move |_| then(Err(err))),
     }
 }
 
@@ -1630,12 +1624,21 @@ mod tests {
         }
     }
 
+    /// A writer's queue holding `writes` of work, each saying so in `ran` when run.
+    fn work_waiting(writes: usize, ran: &Arc<Mutex<Vec<&'static str>>>) -> Waiting {
+        let mut waiting = Waiting::default();
+        for _ in 0..writes {
+            waiting.push(labelled(Lane::Work, "work", ran));
+        }
+        waiting
+    }
+
     /// Ops that say which they are when run.
     fn labelled(lane: Lane, label: &'static str, ran: &Arc<Mutex<Vec<&'static str>>>) -> (Lane, Op) {
         let ran = Arc::clone(ran);
         let op: Op = Box::new(move |_: &Connection| {
             ran.lock().unwrap().push(label);
-            Outcome::Done(Box::new(|_| {}))
+            Box::new(|_| {}) as Completion
         });
         (lane, op)
     }
@@ -1650,7 +1653,7 @@ mod tests {
             move |r: Result<()>| results.lock().unwrap().push((label, r.is_ok()))
         };
         let insert = |sql: &'static str| move |conn: &Connection| Ok(exec(conn, sql, []).map(|_| ())?);
-        let outcomes = [
+        let completions = [
             in_savepoint(&conn, insert("INSERT INTO t VALUES (1)"), then("first")),
             // Two statements, the second fails: the savepoint undoes the first as well.
             in_savepoint(
@@ -1665,11 +1668,8 @@ mod tests {
             as_one_statement(&conn, insert("INSERT INTO t VALUES (3)"), then("last")),
         ];
         conn.execute_batch("COMMIT").unwrap();
-        for outcome in outcomes {
-            match outcome {
-                Outcome::Done(done) => done(Ok(())),
-                Outcome::Failed(failed) => failed(Ok(())),
-            }
+        for completion in completions {
+            completion(Ok(()));
         }
         let mut select = conn.prepare("SELECT x FROM t").unwrap();
         let rows: Vec<i64> = select.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect();
@@ -1739,11 +1739,8 @@ mod tests {
     fn senders_go_first_and_work_takes_a_share_while_they_wait_and_just_after() {
         let conn = Connection::open_in_memory().unwrap();
         let ran = Arc::new(Mutex::new(Vec::new()));
-        let mut waiting = Waiting::default();
+        let mut waiting = work_waiting(20, &ran);
         let start = std::time::Instant::now();
-        for _ in 0..20 {
-            waiting.push(labelled(Lane::Work, "work", &ran));
-        }
         for _ in 0..3 {
             waiting.push(labelled(Lane::Sender, "sender", &ran));
         }
@@ -1771,11 +1768,8 @@ mod tests {
     fn while_senders_keep_the_writer_busy_work_takes_one_write_now_and_then() {
         let conn = Connection::open_in_memory().unwrap();
         let ran = Arc::new(Mutex::new(Vec::new()));
-        let mut waiting = Waiting::default();
+        let mut waiting = work_waiting(10, &ran);
         let start = std::time::Instant::now();
-        for _ in 0..10 {
-            waiting.push(labelled(Lane::Work, "work", &ran));
-        }
         let group_at = |waiting: &mut Waiting, senders: usize, after: std::time::Duration| {
             for _ in 0..senders {
                 waiting.push(labelled(Lane::Sender, "sender", &ran));
