@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smol_str::SmolStr;
 
 /// A normalized exact decimal (trailing zeros dropped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -77,12 +78,13 @@ impl Decimal {
     }
 
     /// The value written with `mark` as decimal mark (for EDIFACT interchanges that declare `,`).
-    pub fn to_edi(&self, mark: u8) -> String {
-        let text = self.to_string();
+    pub fn to_edi(&self, mark: u8) -> SmolStr {
+        let mut buf = [0; TEXT_MAX];
+        let text = self.write_text(&mut buf);
         if mark == b'.' {
-            text
+            SmolStr::new(text)
         } else {
-            text.replace('.', &(mark as char).to_string())
+            text.chars().map(|c| if c == '.' { mark as char } else { c }).collect()
         }
     }
 

@@ -21,6 +21,7 @@ use serde::de::Error as _;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
+pub use smol_str::SmolStr;
 
 pub use date::{Date, Time};
 pub use decimal::Decimal;
@@ -123,8 +124,8 @@ impl From<Standard> for crossdock_parsers::Standard {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualifiedId {
-    pub qualifier: String,
-    pub id: String,
+    pub qualifier: SmolStr,
+    pub id: SmolStr,
 }
 
 /// Where a document came from: the envelope around it.
@@ -133,24 +134,24 @@ pub struct QualifiedId {
 pub struct Envelope {
     pub standard: Standard,
     /// `004010`, `005010` (from GS08) or `D96A`, `D01B` (from UNH S009).
-    pub version: String,
+    pub version: SmolStr,
     /// GS08 in full (`004010VICS`), or the UNH association assigned code (`EAN008`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version_detail: Option<String>,
+    pub version_detail: Option<SmolStr>,
     pub sender: QualifiedId,
     pub receiver: QualifiedId,
-    pub interchange_control_number: String,
+    pub interchange_control_number: SmolStr,
     #[serde(default)]
-    pub group_control_number: Option<String>,
-    pub transaction_control_number: String,
+    pub group_control_number: Option<SmolStr>,
+    pub transaction_control_number: SmolStr,
     /// `850`, `ORDERS`, ...
-    pub transaction_set: String,
+    pub transaction_set: SmolStr,
     /// GS02 / UNG sender application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application_sender: Option<String>,
+    pub application_sender: Option<SmolStr>,
     /// GS03 / UNG recipient application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application_receiver: Option<String>,
+    pub application_receiver: Option<SmolStr>,
     /// ISA15 `T` / UNB test indicator.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
@@ -160,10 +161,10 @@ pub struct Envelope {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reference {
-    pub qualifier: String,
-    pub value: String,
+    pub qualifier: SmolStr,
+    pub value: SmolStr,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<SmolStr>,
 }
 
 /// A party identification: N103/N104, NAD C082.
@@ -171,11 +172,11 @@ pub struct Reference {
 #[serde(deny_unknown_fields)]
 pub struct PartyId {
     /// N103 / NAD 3055 code list agency (`9` for GS1).
-    pub qualifier: String,
-    pub value: String,
+    pub qualifier: SmolStr,
+    pub value: SmolStr,
     /// NAD 1131 code list, EDIFACT only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_list: Option<String>,
+    pub code_list: Option<SmolStr>,
 }
 
 /// A postal address: N3/N4, NAD.
@@ -183,15 +184,15 @@ pub struct PartyId {
 #[serde(deny_unknown_fields)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub lines: Vec<String>,
+    pub lines: Vec<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
+    pub city: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub region: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<String>,
+    pub postal_code: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country: Option<SmolStr>,
 }
 
 impl Address {
@@ -206,15 +207,15 @@ impl Address {
 pub struct Contact {
     /// PER01 / CTA 3139 (`BD` buyer, `IC` information contact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function_code: Option<String>,
+    pub function_code: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
+    pub phone: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fax: Option<String>,
+    pub fax: Option<SmolStr>,
 }
 
 /// A trading party: the N1 loop, or the NAD group.
@@ -223,15 +224,15 @@ pub struct Contact {
 pub struct Party {
     /// `buyer`, `seller`, `ship_to`, `bill_to`, `ship_from`, `supplier`, `remit_to`, or the raw
     /// code for others.
-    pub role: String,
+    pub role: SmolStr,
     /// N101 / NAD 3035 as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role_code: Option<String>,
+    pub role_code: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<SmolStr>,
     /// N2 additional names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub additional_names: Vec<String>,
+    pub additional_names: Vec<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<PartyId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,17 +249,17 @@ pub struct Party {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Note {
-    pub text: String,
+    pub text: SmolStr,
     /// NTE01 reference code or FTX subject qualifier (`GEN`, `AAI`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
+    pub code: Option<SmolStr>,
 }
 
 /// A segment the model has no field for, kept whole.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Extension {
-    pub segment: String,
+    pub segment: SmolStr,
     /// Elements as `crossdock parse` writes them: a string, an array of components, or an
     /// array of repetitions (each an array of components).
     pub elements: Vec<ExtensionElement>,
@@ -272,9 +273,9 @@ pub struct Extension {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ExtensionElement {
-    Simple(String),
-    Composite(Vec<String>),
-    Repeated(Vec<Vec<String>>),
+    Simple(SmolStr),
+    Composite(Vec<SmolStr>),
+    Repeated(Vec<Vec<SmolStr>>),
 }
 
 /// Totals: CTT/AMT, CNT/MOA.
@@ -292,7 +293,7 @@ pub struct Totals {
     pub amount: Option<Decimal>,
     /// AMT01 / MOA 5025 as sent (`TT`, `1`, `79`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount_qualifier: Option<String>,
+    pub amount_qualifier: Option<SmolStr>,
 }
 
 impl Totals {

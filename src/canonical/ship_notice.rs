@@ -3,6 +3,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 
 use super::{Date, Decimal, Extension, ItemIds, Note, Party, Reference, Time};
 
@@ -10,15 +11,15 @@ use super::{Date, Decimal, Extension, ItemIds, Note, Party, Reference, Time};
 #[serde(deny_unknown_fields)]
 pub struct ShipNotice {
     /// BSN02 / BGM 1004.
-    pub shipment_id: String,
+    pub shipment_id: SmolStr,
     /// BSN01 / BGM 1225.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purpose: Option<String>,
+    pub purpose: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purpose_code: Option<String>,
+    pub purpose_code: Option<SmolStr>,
     /// BGM 1001 document name code (`351`), EDIFACT only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub document_code: Option<String>,
+    pub document_code: Option<SmolStr>,
     /// BSN03 / DTM+137.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice_date: Option<Date>,
@@ -27,16 +28,16 @@ pub struct ShipNotice {
     pub notice_time: Option<Time>,
     /// The levels of the hierarchy as sent, top down (`SOPI`, `SOI`, `SOTPI`, `STOI`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hierarchy: Option<String>,
+    pub hierarchy: Option<SmolStr>,
     /// BSN05 hierarchical structure code as sent (`0001`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hierarchy_code: Option<String>,
+    pub hierarchy_code: Option<SmolStr>,
     /// BSN06 transaction type code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_type_code: Option<String>,
+    pub transaction_type_code: Option<SmolStr>,
     /// BSN07 status reason code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_reason_code: Option<String>,
+    pub status_reason_code: Option<SmolStr>,
     /// DTM 011 / DTM+11.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipped_date: Option<Date>,
@@ -76,25 +77,25 @@ pub struct ShipNotice {
 pub struct Carrier {
     /// TD503 with TD502 `2` / TDT C040 carrier id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scac: Option<String>,
+    pub scac: Option<SmolStr>,
     /// TD505 / TDT C040 carrier name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<SmolStr>,
     /// TD504 transportation method (`M` motor, `A` air) / TDT C220 mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<SmolStr>,
     /// TD501 routing sequence code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub routing_sequence_code: Option<String>,
+    pub routing_sequence_code: Option<SmolStr>,
     /// TD502 id qualifier when it is not `2` (SCAC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_qualifier: Option<String>,
+    pub id_qualifier: Option<SmolStr>,
     /// REF*CN / RFF+CN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tracking_number: Option<String>,
+    pub tracking_number: Option<SmolStr>,
     /// REF*BM / RFF+BM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bill_of_lading: Option<String>,
+    pub bill_of_lading: Option<SmolStr>,
 }
 
 /// TD1 / MEA + PAC at shipment level.
@@ -106,21 +107,21 @@ pub struct Packaging {
     pub lading_quantity: Option<Decimal>,
     /// TD101 (`CTN25`) / PAC 7065.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_code: Option<String>,
+    pub package_code: Option<SmolStr>,
     /// TD106 weight qualifier (`G` gross).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight_qualifier: Option<String>,
+    pub weight_qualifier: Option<SmolStr>,
     /// TD107 / MEA+WT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gross_weight: Option<Decimal>,
     /// TD108 / MEA unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight_uom: Option<String>,
+    pub weight_uom: Option<SmolStr>,
     /// TD109 volume, in `volume_uom` (TD110).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub volume_uom: Option<String>,
+    pub volume_uom: Option<SmolStr>,
 }
 
 /// An order in the shipment: HL O with PRF / the order number of DESADV lines.
@@ -128,25 +129,25 @@ pub struct Packaging {
 #[serde(deny_unknown_fields)]
 pub struct Order {
     /// PRF01 / RFF+ON.
-    pub po_number: String,
+    pub po_number: SmolStr,
     /// PRF04.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_date: Option<Date>,
     /// PRF02 release number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub release_number: Option<String>,
+    pub release_number: Option<SmolStr>,
     /// PRF03 change order sequence number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change_sequence: Option<String>,
+    pub change_sequence: Option<SmolStr>,
     /// PRF05 assigned identification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_id: Option<String>,
+    pub assigned_id: Option<SmolStr>,
     /// PRF06 contract number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_number: Option<String>,
+    pub contract_number: Option<SmolStr>,
     /// PRF07 purchase order type code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_type_code: Option<String>,
+    pub order_type_code: Option<SmolStr>,
     /// The tare (pallet) this order travels on, when tares stand above orders (S-T-O-I).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tare: Option<Box<Pack>>,
@@ -168,20 +169,20 @@ pub struct Order {
 pub struct Pack {
     /// `tare` (HL T, a pallet) or `pack` (HL P, a carton).
     #[serde(rename = "type")]
-    pub pack_type: String,
+    pub pack_type: SmolStr,
     /// MAN*GM / GIN+BJ: the SSCC-18.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sscc: Option<String>,
+    pub sscc: Option<SmolStr>,
     /// The hierarchical id as sent (HL01 / CPS 7164), used to keep one pack that several
     /// orders share together when rendering.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<SmolStr>,
     /// CPS 7075 packaging level, EDIFACT only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub packaging_level_code: Option<String>,
+    pub packaging_level_code: Option<SmolStr>,
     /// PO404 / PAC 7065 packaging type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_code: Option<String>,
+    pub package_code: Option<SmolStr>,
     /// PAC 7224 number of packages, EDIFACT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<Decimal>,
@@ -202,7 +203,7 @@ pub struct Pack {
 pub struct Item {
     /// LIN01 / LIN 1082.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line_number: Option<String>,
+    pub line_number: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "ItemIds::is_empty")]
     pub item_ids: ItemIds,
     #[serde(default, skip_serializing_if = "ItemIds::is_empty")]
@@ -212,33 +213,33 @@ pub struct Item {
     pub quantity_shipped: Option<Decimal>,
     /// Our unit of measure (through the partner's `[xref] uom`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uom: Option<String>,
+    pub uom: Option<SmolStr>,
     /// SN103 / QTY 6411 as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uom_code: Option<String>,
+    pub uom_code: Option<SmolStr>,
     /// SN105 / QTY+21.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity_ordered: Option<Decimal>,
     /// SN106 unit of the ordered quantity, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity_ordered_uom_code: Option<String>,
+    pub quantity_ordered_uom_code: Option<SmolStr>,
     /// SN101 assigned identification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_id: Option<String>,
+    pub assigned_id: Option<SmolStr>,
     /// SN104 quantity shipped to date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity_shipped_to_date: Option<Decimal>,
     /// SN107 / SN108 status codes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ship_status_code: Option<String>,
+    pub ship_status_code: Option<SmolStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line_status_code: Option<String>,
+    pub line_status_code: Option<SmolStr>,
     /// LIN with `LT` qualifier / PIA batch number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lot_number: Option<String>,
+    pub lot_number: Option<SmolStr>,
     /// PID*F / IMD+F.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<SmolStr>,
     /// Packs under an item (S-O-I-P hierarchies).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packs: Vec<Pack>,

@@ -1,7 +1,7 @@
 //! The code vocabularies of DESIGN.md: raw EDI codes to the words of the canonical model and
 //! back. Each table is a list of pairs so both directions read from one place.
 
-use crate::canonical::Standard;
+use crate::canonical::{SmolStr, Standard};
 
 /// BEG01 / BSN01 / BAK01 transaction set purpose.
 const X12_PURPOSE: &[(&str, &str)] =
@@ -114,31 +114,31 @@ fn code(table: &[(&'static str, &str)], word: &str) -> Option<&'static str> {
 }
 
 /// `purpose` for a purpose code; unknown codes stay as they are.
-pub fn purpose(standard: Standard, raw: &str) -> String {
+pub fn purpose(standard: Standard, raw: &str) -> SmolStr {
     let table = if standard == Standard::X12 { X12_PURPOSE } else { EDIFACT_PURPOSE };
-    word(table, raw).map(str::to_owned).unwrap_or_else(|| raw.to_owned())
+    word(table, raw).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(raw))
 }
 
 /// The code for a `purpose` word (or the word itself when it is a code).
-pub fn purpose_code(standard: Standard, purpose: &str) -> String {
+pub fn purpose_code(standard: Standard, purpose: &str) -> SmolStr {
     let table = if standard == Standard::X12 { X12_PURPOSE } else { EDIFACT_PURPOSE };
-    code(table, purpose).map(str::to_owned).unwrap_or_else(|| purpose.to_owned())
+    code(table, purpose).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(purpose))
 }
 
-pub fn ack_type(standard: Standard, raw: &str) -> String {
+pub fn ack_type(standard: Standard, raw: &str) -> SmolStr {
     let table = if standard == Standard::X12 { X12_ACK_TYPE } else { EDIFACT_ACK_TYPE };
-    word(table, raw).map(str::to_owned).unwrap_or_else(|| raw.to_owned())
+    word(table, raw).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(raw))
 }
 
-pub fn ack_type_code(standard: Standard, ack_type: &str) -> String {
+pub fn ack_type_code(standard: Standard, ack_type: &str) -> SmolStr {
     let table = if standard == Standard::X12 { X12_ACK_TYPE } else { EDIFACT_ACK_TYPE };
-    code(table, ack_type).map(str::to_owned).unwrap_or_else(|| ack_type.to_owned())
+    code(table, ack_type).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(ack_type))
 }
 
 /// Line status: unknown codes are `other`.
-pub fn line_status(standard: Standard, raw: &str) -> String {
+pub fn line_status(standard: Standard, raw: &str) -> SmolStr {
     let table = if standard == Standard::X12 { X12_LINE_STATUS } else { EDIFACT_LINE_STATUS };
-    word(table, raw).unwrap_or("other").to_owned()
+    SmolStr::new_static(word(table, raw).unwrap_or("other"))
 }
 
 pub fn line_status_code(standard: Standard, status: &str) -> Option<&'static str> {
@@ -146,33 +146,33 @@ pub fn line_status_code(standard: Standard, status: &str) -> Option<&'static str
     code(table, status)
 }
 
-pub fn role(standard: Standard, raw: &str) -> String {
+pub fn role(standard: Standard, raw: &str) -> SmolStr {
     let table = if standard == Standard::X12 { X12_ROLE } else { EDIFACT_ROLE };
-    word(table, raw).map(str::to_owned).unwrap_or_else(|| raw.to_owned())
+    word(table, raw).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(raw))
 }
 
-pub fn role_code(standard: Standard, role: &str) -> String {
+pub fn role_code(standard: Standard, role: &str) -> SmolStr {
     let table = if standard == Standard::X12 { X12_ROLE } else { EDIFACT_ROLE };
-    code(table, role).map(str::to_owned).unwrap_or_else(|| role.to_owned())
+    code(table, role).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(role))
 }
 
 /// The `item_ids` key for a qualifier: the vocabulary's word, or the code in lower case.
-pub fn item_id_key(standard: Standard, qualifier: &str) -> String {
+pub fn item_id_key(standard: Standard, qualifier: &str) -> SmolStr {
     let table = if standard == Standard::X12 { X12_ITEM_ID } else { EDIFACT_ITEM_ID };
-    word(table, qualifier).map(str::to_owned).unwrap_or_else(|| qualifier.to_ascii_lowercase())
+    word(table, qualifier).map(SmolStr::new_static).unwrap_or_else(|| qualifier.to_ascii_lowercase().into())
 }
 
 /// The qualifier for an `item_ids` key: the first code of the vocabulary, or the key in
 /// upper case.
-pub fn item_id_qualifier(standard: Standard, key: &str) -> String {
+pub fn item_id_qualifier(standard: Standard, key: &str) -> SmolStr {
     let table = if standard == Standard::X12 { X12_ITEM_ID } else { EDIFACT_ITEM_ID };
     let base = key.split('#').next().unwrap_or(key);
-    code(table, base).map(str::to_owned).unwrap_or_else(|| base.to_ascii_uppercase())
+    code(table, base).map(SmolStr::new_static).unwrap_or_else(|| base.to_ascii_uppercase().into())
 }
 
 /// `hierarchy` from BSN05 when the HL levels cannot say.
-pub fn hierarchy(raw: &str) -> String {
-    word(X12_HIERARCHY, raw).map(str::to_owned).unwrap_or_else(|| raw.to_owned())
+pub fn hierarchy(raw: &str) -> SmolStr {
+    word(X12_HIERARCHY, raw).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(raw))
 }
 
 #[cfg(test)]
