@@ -120,7 +120,8 @@ impl SetReport {
 pub fn partner_for<'p>(partners: &'p Partners, set: &TransactionSet<'_>) -> Option<&'p Partner> {
     let interchange = set.interchange();
     let standard = Standard::from(interchange.standard());
-    let sender = interchange.sender().map(|p| QualifiedId { qualifier: p.qualifier.into(), id: p.id.into() })?;
+    let sender =
+        interchange.sender().map(|p| QualifiedId { qualifier: p.qualifier.into_owned(), id: p.id.into_owned() })?;
     let application = set.group().map(|g| g.application_sender().into_owned());
     partners.identify(standard, &sender, application.as_deref())
 }
@@ -147,7 +148,8 @@ pub fn process(input: &[u8], partners: &Partners, options: ParseOptions) -> Proc
                 let standard = Standard::from(interchange.standard());
                 let header = interchange.header();
                 let party = |p: Option<crossdock_parsers::PartyId<'_>>| {
-                    p.map(|p| QualifiedId { qualifier: p.qualifier.into(), id: p.id.into() }).unwrap_or_default()
+                    p.map(|p| QualifiedId { qualifier: p.qualifier.into_owned(), id: p.id.into_owned() })
+                        .unwrap_or_default()
                 };
                 let (date, time, version) = match (standard, &header) {
                     (Standard::X12, Some(h)) => {

@@ -3,8 +3,6 @@
 //!
 //! Trailers (SE, GE, IEA, UNT, UNE, UNZ) are not stored: the writer computes them.
 
-pub use smol_str::SmolStr;
-
 use crate::delimiters::{Delimiters, Standard};
 use crate::envelope::Event;
 use crate::error::Error;
@@ -45,21 +43,21 @@ pub struct TransactionSet {
 /// A segment: tag and elements.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
-    pub tag: SmolStr,
+    pub tag: String,
     pub elements: Vec<Element>,
 }
 
 /// An element: its repetitions, each a list of components. A simple value is one repetition
 /// of one component.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Element(pub Vec<Vec<SmolStr>>);
+pub struct Element(pub Vec<Vec<String>>);
 
 impl Element {
-    pub fn simple(value: impl Into<SmolStr>) -> Self {
+    pub fn simple(value: impl Into<String>) -> Self {
         Element(vec![vec![value.into()]])
     }
 
-    pub fn composite<S: Into<SmolStr>>(components: impl IntoIterator<Item = S>) -> Self {
+    pub fn composite<S: Into<String>>(components: impl IntoIterator<Item = S>) -> Self {
         Element(vec![components.into_iter().map(Into::into).collect()])
     }
 
@@ -69,22 +67,22 @@ impl Element {
 
     /// The first component of the first repetition.
     pub fn value(&self) -> &str {
-        self.0.first().and_then(|r| r.first()).map(SmolStr::as_str).unwrap_or("")
+        self.0.first().and_then(|r| r.first()).map(String::as_str).unwrap_or("")
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|r| r.iter().all(SmolStr::is_empty))
+        self.0.iter().all(|r| r.iter().all(String::is_empty))
     }
 }
 
 impl Segment {
-    pub fn new(tag: impl Into<SmolStr>, elements: Vec<Element>) -> Self {
+    pub fn new(tag: impl Into<String>, elements: Vec<Element>) -> Self {
         Segment { tag: tag.into(), elements }
     }
 
     /// A segment of simple elements.
     pub fn simple<S: AsRef<str>>(tag: &str, values: &[S]) -> Self {
-        Segment { tag: tag.into(), elements: values.iter().map(|v| Element::simple(v.as_ref())).collect() }
+        Segment { tag: tag.to_owned(), elements: values.iter().map(|v| Element::simple(v.as_ref())).collect() }
     }
 
     /// Copies a parsed segment, decoding its values.
@@ -94,13 +92,18 @@ impl Segment {
             .elements()
             .map(|element| {
                 if atomic {
-                    Element::simple(element.text())
+                    Element::simple(element.text().into_owned())
                 } else {
-                    Element(element.repetitions().map(|r| r.components().map(|c| c.text().into()).collect()).collect())
+                    Element(
+                        element
+                            .repetitions()
+                            .map(|r| r.components().map(|c| c.text().into_owned()).collect())
+                            .collect(),
+                    )
                 }
             })
             .collect();
-        Segment { tag: view.tag().as_str().into(), elements }
+        Segment { tag: view.tag().as_str().to_owned(), elements }
     }
 
     /// Value of the element at 1-based `position` (first component of its first repetition).
@@ -115,7 +118,7 @@ impl Segment {
         }
         for element in &mut self.elements {
             for repetition in &mut element.0 {
-                while repetition.len() > 1 && repetition.last().is_some_and(SmolStr::is_empty) {
+                while repetition.len() > 1 && repetition.last().is_some_and(String::is_empty) {
                     repetition.pop();
                 }
             }
@@ -134,9 +137,9 @@ impl Interchange {
                 if let Some(header) = &mut self.header {
                     let version = header.value(12).parse::<u32>().unwrap_or(0);
                     if let (Some(rep), true) = (delimiters.repetition, version >= 402) {
-                        set_element(header, 11, SmolStr::from(rep as char));
+                        set_element(header, 11, (rep as char).to_string());
                     }
-                    set_element(header, 16, SmolStr::from(delimiters.component as char));
+                    set_element(header, 16, (delimiters.component as char).to_string());
                 }
             }
             Standard::Edifact => {
@@ -162,7 +165,7 @@ impl Interchange {
     }
 }
 
-fn set_element(segment: &mut Segment, position: usize, value: SmolStr) {
+fn set_element(segment: &mut Segment, position: usize, value: String) {
     while segment.elements.len() < position {
         segment.elements.push(Element::empty());
     }

@@ -3,21 +3,20 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
-use smol_str::{format_smolstr, SmolStr};
 
 /// A calendar date, `YYYY-MM-DD`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
-pub struct Date(SmolStr);
+pub struct Date(String);
 
 impl Date {
     /// From `CCYYMMDD`, or `YYMMDD` (years below 50 are 20YY, others 19YY, as X12 readers do).
     pub fn from_edi(text: &str) -> Option<Date> {
         let full = match text.len() {
-            8 => SmolStr::new(text),
+            8 => text.to_owned(),
             6 => {
                 let year: u32 = text.get(..2)?.parse().ok()?;
-                format_smolstr!("{}{text}", if year < 50 { "20" } else { "19" })
+                format!("{}{text}", if year < 50 { "20" } else { "19" })
             }
             _ => return None,
         };
@@ -37,7 +36,7 @@ impl Date {
             2 => 28,
             _ => return None,
         };
-        (1..=days).contains(&day).then(|| Date(format_smolstr!("{year:04}-{month:02}-{day:02}")))
+        (1..=days).contains(&day).then(|| Date(format!("{year:04}-{month:02}-{day:02}")))
     }
 
     /// `YYYY-MM-DD` text, validated.
@@ -54,19 +53,19 @@ impl Date {
     }
 
     /// `CCYYMMDD`.
-    pub fn to_ccyymmdd(&self) -> SmolStr {
-        self.0.chars().filter(|&c| c != '-').collect()
+    pub fn to_ccyymmdd(&self) -> String {
+        self.0.replace('-', "")
     }
 
     /// `YYMMDD`, for versions whose dates have six digits.
-    pub fn to_yymmdd(&self) -> SmolStr {
-        SmolStr::new(&self.to_ccyymmdd()[2..])
+    pub fn to_yymmdd(&self) -> String {
+        self.to_ccyymmdd()[2..].to_owned()
     }
 }
 
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = SmolStr::deserialize(deserializer)?;
+        let text = String::deserialize(deserializer)?;
         Date::parse_iso(&text).ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a YYYY-MM-DD date")))
     }
 }
@@ -84,7 +83,7 @@ impl JsonSchema for Date {
 /// A time of day, `HH:MM` or `HH:MM:SS`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
-pub struct Time(SmolStr);
+pub struct Time(String);
 
 impl Time {
     /// From `HHMM` or `HHMMSS`. Decimal seconds are not represented (the segment stays whole
@@ -102,13 +101,13 @@ impl Time {
             if s > 59 {
                 return None;
             }
-            return Some(Time(format_smolstr!("{h:02}:{m:02}:{s:02}")));
+            return Some(Time(format!("{h:02}:{m:02}:{s:02}")));
         }
-        Some(Time(format_smolstr!("{h:02}:{m:02}")))
+        Some(Time(format!("{h:02}:{m:02}")))
     }
 
     pub fn parse_iso(text: &str) -> Option<Time> {
-        let digits: SmolStr = text.split(':').collect();
+        let digits: String = text.split(':').collect();
         let parts = text.split(':').count();
         if !(parts == 2 || parts == 3) || text.len() != parts * 3 - 1 {
             return None;
@@ -121,14 +120,14 @@ impl Time {
     }
 
     /// `HHMM` or `HHMMSS`.
-    pub fn to_edi(&self) -> SmolStr {
-        self.0.chars().filter(|&c| c != ':').collect()
+    pub fn to_edi(&self) -> String {
+        self.0.replace(':', "")
     }
 }
 
 impl<'de> Deserialize<'de> for Time {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = SmolStr::deserialize(deserializer)?;
+        let text = String::deserialize(deserializer)?;
         Time::parse_iso(&text).ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an HH:MM[:SS] time")))
     }
 }

@@ -7,7 +7,6 @@ use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use smol_str::SmolStr;
 
 /// A normalized exact decimal (trailing zeros dropped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -78,13 +77,12 @@ impl Decimal {
     }
 
     /// The value written with `mark` as decimal mark (for EDIFACT interchanges that declare `,`).
-    pub fn to_edi(&self, mark: u8) -> SmolStr {
-        let mut buf = [0; TEXT_MAX];
-        let text = self.write_text(&mut buf);
+    pub fn to_edi(&self, mark: u8) -> String {
+        let text = self.to_string();
         if mark == b'.' {
-            SmolStr::new(text)
+            text
         } else {
-            text.chars().map(|c| if c == '.' { mark as char } else { c }).collect()
+            text.replace('.', &(mark as char).to_string())
         }
     }
 

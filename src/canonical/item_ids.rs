@@ -9,19 +9,18 @@ use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use smol_str::SmolStr;
 
 /// Item identifications: normalized name (`buyer`, `vendor`, `upc`, `gtin`, `ean`, `sku`,
 /// `manufacturer`, `catalog`, or the qualifier in lower case) to value, in the order sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ItemIds(Vec<(SmolStr, SmolStr)>);
+pub struct ItemIds(Vec<(String, String)>);
 
 impl ItemIds {
     pub fn new() -> Self {
         ItemIds(Vec::new())
     }
 
-    pub fn get(&self, key: &str) -> Option<&SmolStr> {
+    pub fn get(&self, key: &str) -> Option<&String> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
@@ -30,7 +29,7 @@ impl ItemIds {
     }
 
     /// Sets `key`, keeping its place if present; returns the value it replaced.
-    pub fn insert(&mut self, key: SmolStr, value: SmolStr) -> Option<SmolStr> {
+    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => Some(std::mem::replace(v, value)),
             None => {
@@ -41,12 +40,12 @@ impl ItemIds {
     }
 
     /// Removes `key`, keeping the order of the rest.
-    pub fn remove(&mut self, key: &str) -> Option<SmolStr> {
+    pub fn remove(&mut self, key: &str) -> Option<String> {
         let at = self.0.iter().position(|(k, _)| k == key)?;
         Some(self.0.remove(at).1)
     }
 
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&SmolStr, &SmolStr)> {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &String)> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
@@ -60,8 +59,8 @@ impl ItemIds {
 }
 
 impl IntoIterator for ItemIds {
-    type Item = (SmolStr, SmolStr);
-    type IntoIter = std::vec::IntoIter<(SmolStr, SmolStr)>;
+    type Item = (String, String);
+    type IntoIter = std::vec::IntoIter<(String, String)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
@@ -69,16 +68,16 @@ impl IntoIterator for ItemIds {
 }
 
 impl<'a> IntoIterator for &'a ItemIds {
-    type Item = (&'a SmolStr, &'a SmolStr);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (SmolStr, SmolStr)>, fn(&'a (SmolStr, SmolStr)) -> Self::Item>;
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, String)>, fn(&'a (String, String)) -> Self::Item>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(k, v)| (k, v))
     }
 }
 
-impl FromIterator<(SmolStr, SmolStr)> for ItemIds {
-    fn from_iter<I: IntoIterator<Item = (SmolStr, SmolStr)>>(iter: I) -> Self {
+impl FromIterator<(String, String)> for ItemIds {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
         let mut ids = ItemIds::new();
         for (k, v) in iter {
             ids.insert(k, v);
@@ -110,7 +109,7 @@ impl<'de> Deserialize<'de> for ItemIds {
 
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ItemIds, A::Error> {
                 let mut ids = ItemIds::new();
-                while let Some((key, value)) = access.next_entry::<SmolStr, SmolStr>()? {
+                while let Some((key, value)) = access.next_entry::<String, String>()? {
                     if ids.contains_key(&key) {
                         return Err(serde::de::Error::custom(format!("item id kind {key:?} appears twice")));
                     }

@@ -21,7 +21,6 @@ use serde::de::Error as _;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
-pub use smol_str::SmolStr;
 
 pub use date::{Date, Time};
 pub use decimal::Decimal;
@@ -124,8 +123,8 @@ impl From<Standard> for crossdock_parsers::Standard {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QualifiedId {
-    pub qualifier: SmolStr,
-    pub id: SmolStr,
+    pub qualifier: String,
+    pub id: String,
 }
 
 /// Where a document came from: the envelope around it.
@@ -134,24 +133,24 @@ pub struct QualifiedId {
 pub struct Envelope {
     pub standard: Standard,
     /// `004010`, `005010` (from GS08) or `D96A`, `D01B` (from UNH S009).
-    pub version: SmolStr,
+    pub version: String,
     /// GS08 in full (`004010VICS`), or the UNH association assigned code (`EAN008`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version_detail: Option<SmolStr>,
+    pub version_detail: Option<String>,
     pub sender: QualifiedId,
     pub receiver: QualifiedId,
-    pub interchange_control_number: SmolStr,
+    pub interchange_control_number: String,
     #[serde(default)]
-    pub group_control_number: Option<SmolStr>,
-    pub transaction_control_number: SmolStr,
+    pub group_control_number: Option<String>,
+    pub transaction_control_number: String,
     /// `850`, `ORDERS`, ...
-    pub transaction_set: SmolStr,
+    pub transaction_set: String,
     /// GS02 / UNG sender application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application_sender: Option<SmolStr>,
+    pub application_sender: Option<String>,
     /// GS03 / UNG recipient application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub application_receiver: Option<SmolStr>,
+    pub application_receiver: Option<String>,
     /// ISA15 `T` / UNB test indicator.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub test: bool,
@@ -161,10 +160,10 @@ pub struct Envelope {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reference {
-    pub qualifier: SmolStr,
-    pub value: SmolStr,
+    pub qualifier: String,
+    pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<SmolStr>,
+    pub description: Option<String>,
 }
 
 /// A party identification: N103/N104, NAD C082.
@@ -172,11 +171,11 @@ pub struct Reference {
 #[serde(deny_unknown_fields)]
 pub struct PartyId {
     /// N103 / NAD 3055 code list agency (`9` for GS1).
-    pub qualifier: SmolStr,
-    pub value: SmolStr,
+    pub qualifier: String,
+    pub value: String,
     /// NAD 1131 code list, EDIFACT only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code_list: Option<SmolStr>,
+    pub code_list: Option<String>,
 }
 
 /// A postal address: N3/N4, NAD.
@@ -184,15 +183,15 @@ pub struct PartyId {
 #[serde(deny_unknown_fields)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub lines: Vec<SmolStr>,
+    pub lines: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<SmolStr>,
+    pub city: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<SmolStr>,
+    pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub postal_code: Option<SmolStr>,
+    pub postal_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<SmolStr>,
+    pub country: Option<String>,
 }
 
 impl Address {
@@ -207,15 +206,15 @@ impl Address {
 pub struct Contact {
     /// PER01 / CTA 3139 (`BD` buyer, `IC` information contact).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function_code: Option<SmolStr>,
+    pub function_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<SmolStr>,
+    pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<SmolStr>,
+    pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<SmolStr>,
+    pub email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fax: Option<SmolStr>,
+    pub fax: Option<String>,
 }
 
 /// A trading party: the N1 loop, or the NAD group.
@@ -224,15 +223,15 @@ pub struct Contact {
 pub struct Party {
     /// `buyer`, `seller`, `ship_to`, `bill_to`, `ship_from`, `supplier`, `remit_to`, or the raw
     /// code for others.
-    pub role: SmolStr,
+    pub role: String,
     /// N101 / NAD 3035 as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role_code: Option<SmolStr>,
+    pub role_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<SmolStr>,
+    pub name: Option<String>,
     /// N2 additional names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub additional_names: Vec<SmolStr>,
+    pub additional_names: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<PartyId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -249,17 +248,17 @@ pub struct Party {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Note {
-    pub text: SmolStr,
+    pub text: String,
     /// NTE01 reference code or FTX subject qualifier (`GEN`, `AAI`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<SmolStr>,
+    pub code: Option<String>,
 }
 
 /// A segment the model has no field for, kept whole.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Extension {
-    pub segment: SmolStr,
+    pub segment: String,
     /// Elements as `crossdock parse` writes them: a string, an array of components, or an
     /// array of repetitions (each an array of components).
     pub elements: Vec<ExtensionElement>,
@@ -273,9 +272,9 @@ pub struct Extension {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ExtensionElement {
-    Simple(SmolStr),
-    Composite(Vec<SmolStr>),
-    Repeated(Vec<Vec<SmolStr>>),
+    Simple(String),
+    Composite(Vec<String>),
+    Repeated(Vec<Vec<String>>),
 }
 
 /// Totals: CTT/AMT, CNT/MOA.
@@ -293,7 +292,7 @@ pub struct Totals {
     pub amount: Option<Decimal>,
     /// AMT01 / MOA 5025 as sent (`TT`, `1`, `79`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub amount_qualifier: Option<SmolStr>,
+    pub amount_qualifier: Option<String>,
 }
 
 impl Totals {

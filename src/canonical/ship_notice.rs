@@ -3,7 +3,6 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use smol_str::SmolStr;
 
 use super::{Date, Decimal, Extension, ItemIds, Note, Party, Reference, Time};
 
@@ -11,15 +10,15 @@ use super::{Date, Decimal, Extension, ItemIds, Note, Party, Reference, Time};
 #[serde(deny_unknown_fields)]
 pub struct ShipNotice {
     /// BSN02 / BGM 1004.
-    pub shipment_id: SmolStr,
+    pub shipment_id: String,
     /// BSN01 / BGM 1225.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purpose: Option<SmolStr>,
+    pub purpose: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purpose_code: Option<SmolStr>,
+    pub purpose_code: Option<String>,
     /// BGM 1001 document name code (`351`), EDIFACT only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub document_code: Option<SmolStr>,
+    pub document_code: Option<String>,
     /// BSN03 / DTM+137.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice_date: Option<Date>,
@@ -28,16 +27,16 @@ pub struct ShipNotice {
     pub notice_time: Option<Time>,
     /// The levels of the hierarchy as sent, top down (`SOPI`, `SOI`, `SOTPI`, `STOI`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hierarchy: Option<SmolStr>,
+    pub hierarchy: Option<String>,
     /// BSN05 hierarchical structure code as sent (`0001`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hierarchy_code: Option<SmolStr>,
+    pub hierarchy_code: Option<String>,
     /// BSN06 transaction type code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transaction_type_code: Option<SmolStr>,
+    pub transaction_type_code: Option<String>,
     /// BSN07 status reason code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_reason_code: Option<SmolStr>,
+    pub status_reason_code: Option<String>,
     /// DTM 011 / DTM+11.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipped_date: Option<Date>,
@@ -77,25 +76,25 @@ pub struct ShipNotice {
 pub struct Carrier {
     /// TD503 with TD502 `2` / TDT C040 carrier id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scac: Option<SmolStr>,
+    pub scac: Option<String>,
     /// TD505 / TDT C040 carrier name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<SmolStr>,
+    pub name: Option<String>,
     /// TD504 transportation method (`M` motor, `A` air) / TDT C220 mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<SmolStr>,
+    pub mode: Option<String>,
     /// TD501 routing sequence code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub routing_sequence_code: Option<SmolStr>,
+    pub routing_sequence_code: Option<String>,
     /// TD502 id qualifier when it is not `2` (SCAC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_qualifier: Option<SmolStr>,
+    pub id_qualifier: Option<String>,
     /// REF*CN / RFF+CN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tracking_number: Option<SmolStr>,
+    pub tracking_number: Option<String>,
     /// REF*BM / RFF+BM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bill_of_lading: Option<SmolStr>,
+    pub bill_of_lading: Option<String>,
 }
 
 /// TD1 / MEA + PAC at shipment level.
@@ -107,21 +106,21 @@ pub struct Packaging {
     pub lading_quantity: Option<Decimal>,
     /// TD101 (`CTN25`) / PAC 7065.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_code: Option<SmolStr>,
+    pub package_code: Option<String>,
     /// TD106 weight qualifier (`G` gross).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight_qualifier: Option<SmolStr>,
+    pub weight_qualifier: Option<String>,
     /// TD107 / MEA+WT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gross_weight: Option<Decimal>,
     /// TD108 / MEA unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub weight_uom: Option<SmolStr>,
+    pub weight_uom: Option<String>,
     /// TD109 volume, in `volume_uom` (TD110).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volume: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub volume_uom: Option<SmolStr>,
+    pub volume_uom: Option<String>,
 }
 
 /// An order in the shipment: HL O with PRF / the order number of DESADV lines.
@@ -129,25 +128,25 @@ pub struct Packaging {
 #[serde(deny_unknown_fields)]
 pub struct Order {
     /// PRF01 / RFF+ON.
-    pub po_number: SmolStr,
+    pub po_number: String,
     /// PRF04.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_date: Option<Date>,
     /// PRF02 release number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub release_number: Option<SmolStr>,
+    pub release_number: Option<String>,
     /// PRF03 change order sequence number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change_sequence: Option<SmolStr>,
+    pub change_sequence: Option<String>,
     /// PRF05 assigned identification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_id: Option<SmolStr>,
+    pub assigned_id: Option<String>,
     /// PRF06 contract number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contract_number: Option<SmolStr>,
+    pub contract_number: Option<String>,
     /// PRF07 purchase order type code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_type_code: Option<SmolStr>,
+    pub order_type_code: Option<String>,
     /// The tare (pallet) this order travels on, when tares stand above orders (S-T-O-I).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tare: Option<Box<Pack>>,
@@ -169,20 +168,20 @@ pub struct Order {
 pub struct Pack {
     /// `tare` (HL T, a pallet) or `pack` (HL P, a carton).
     #[serde(rename = "type")]
-    pub pack_type: SmolStr,
+    pub pack_type: String,
     /// MAN*GM / GIN+BJ: the SSCC-18.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sscc: Option<SmolStr>,
+    pub sscc: Option<String>,
     /// The hierarchical id as sent (HL01 / CPS 7164), used to keep one pack that several
     /// orders share together when rendering.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<SmolStr>,
+    pub id: Option<String>,
     /// CPS 7075 packaging level, EDIFACT only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub packaging_level_code: Option<SmolStr>,
+    pub packaging_level_code: Option<String>,
     /// PO404 / PAC 7065 packaging type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub package_code: Option<SmolStr>,
+    pub package_code: Option<String>,
     /// PAC 7224 number of packages, EDIFACT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity: Option<Decimal>,
@@ -203,7 +202,7 @@ pub struct Pack {
 pub struct Item {
     /// LIN01 / LIN 1082.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line_number: Option<SmolStr>,
+    pub line_number: Option<String>,
     #[serde(default, skip_serializing_if = "ItemIds::is_empty")]
     pub item_ids: ItemIds,
     #[serde(default, skip_serializing_if = "ItemIds::is_empty")]
@@ -213,33 +212,33 @@ pub struct Item {
     pub quantity_shipped: Option<Decimal>,
     /// Our unit of measure (through the partner's `[xref] uom`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uom: Option<SmolStr>,
+    pub uom: Option<String>,
     /// SN103 / QTY 6411 as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uom_code: Option<SmolStr>,
+    pub uom_code: Option<String>,
     /// SN105 / QTY+21.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity_ordered: Option<Decimal>,
     /// SN106 unit of the ordered quantity, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity_ordered_uom_code: Option<SmolStr>,
+    pub quantity_ordered_uom_code: Option<String>,
     /// SN101 assigned identification.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned_id: Option<SmolStr>,
+    pub assigned_id: Option<String>,
     /// SN104 quantity shipped to date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantity_shipped_to_date: Option<Decimal>,
     /// SN107 / SN108 status codes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ship_status_code: Option<SmolStr>,
+    pub ship_status_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line_status_code: Option<SmolStr>,
+    pub line_status_code: Option<String>,
     /// LIN with `LT` qualifier / PIA batch number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lot_number: Option<SmolStr>,
+    pub lot_number: Option<String>,
     /// PID*F / IMD+F.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<SmolStr>,
+    pub description: Option<String>,
     /// Packs under an item (S-O-I-P hierarchies).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packs: Vec<Pack>,

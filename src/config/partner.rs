@@ -15,7 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::secret::Secret;
-use crate::canonical::{DocumentKind, QualifiedId, SmolStr, Standard};
+use crate::canonical::{DocumentKind, QualifiedId, Standard};
 use crate::translate::Xref;
 
 /// One problem in a profile.
@@ -364,7 +364,7 @@ impl Partner {
                 sender: x.our_interchange_id.clone(),
                 receiver: x.interchange_id.clone(),
                 application_sender: x.our_application_id.clone(),
-                application_receiver: x.application_id.clone().unwrap_or_else(|| x.interchange_id.id.to_string()),
+                application_receiver: x.application_id.clone().unwrap_or_else(|| x.interchange_id.id.clone()),
                 syntax: ("UNOC".into(), 3),
                 association_code: None,
                 test: false,
@@ -462,7 +462,7 @@ fn qualified(
         checker.problem(value.span(), format!("{field} must be {form}, not {text:?}"));
         return None;
     }
-    Some(QualifiedId { qualifier: SmolStr::new(qualifier), id: SmolStr::new(id) })
+    Some(QualifiedId { qualifier: qualifier.to_owned(), id: id.to_owned() })
 }
 
 fn delimiters(checker: &mut Checker<'_>, raw: Option<&Spanned<RawDelimiters>>, standard: Standard) -> Delimiters {

@@ -9,7 +9,7 @@ use super::{extension, validate, vocab, Rank, SetContext};
 use crate::canonical::ship_notice::{Carrier, Packaging, ShipNoticeTotals};
 use crate::canonical::{
     Address, Contact, Date, Decimal, Item, ItemIds, Note, Order, Pack, Party, PartyId, PurchaseOrder, PurchaseOrderAck,
-    PurchaseOrderAckLine, PurchaseOrderLine, Reference, ShipNotice, SmolStr, Standard, Time, Totals,
+    PurchaseOrderAckLine, PurchaseOrderLine, Reference, ShipNotice, Standard, Time, Totals,
 };
 
 type Seg<'a> = (u32, Segment<'a>);
@@ -37,8 +37,12 @@ impl<'a> Fields<'a> {
     }
 
     /// Component `component` of element `element` (both 1-based), `None` when empty.
-    fn get(&self, element: usize, component: usize) -> Option<SmolStr> {
-        self.elements.get(element - 1).and_then(|e| e.get(component - 1)).filter(|v| !v.is_empty()).map(SmolStr::new)
+    fn get(&self, element: usize, component: usize) -> Option<String> {
+        self.elements
+            .get(element - 1)
+            .and_then(|e| e.get(component - 1))
+            .filter(|v| !v.is_empty())
+            .map(|v| v.to_string())
     }
 
     fn text(&self, element: usize, component: usize) -> &str {
@@ -71,7 +75,7 @@ fn set_once<T>(slot: &mut Option<T>, value: T) -> bool {
 }
 
 /// DTM: `(qualifier, date, time)` for formats 102, 203, 204 and 101.
-fn date_time(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<(SmolStr, Date, Option<Time>)> {
+fn date_time(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<(String, Date, Option<Time>)> {
     let f = checked(cx, seg, &d::EDI_DTM)?;
     if !f.only(|e, c| e == 1 && c <= 3) {
         return None;
@@ -84,14 +88,14 @@ fn date_time(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<(SmolStr, Date, O
         "204" if value.len() == 14 => (Date::from_edi(&value[..8])?, Some(Time::from_edi(&value[8..])?)),
         _ => return None,
     };
-    Some((SmolStr::new(f.text(1, 1)), date, time))
+    Some((f.text(1, 1).to_owned(), date, time))
 }
 
 fn reference(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Reference> {
     let f = checked(cx, seg, &d::RFF)?;
     f.only(|e, c| e == 1 && c <= 2).then(|| Reference {
-        qualifier: SmolStr::new(f.text(1, 1)),
-        value: SmolStr::new(f.text(1, 2)),
+        qualifier: f.text(1, 1).to_owned(),
+        value: f.text(1, 2).to_owned(),
         description: None,
     })
 }
@@ -99,7 +103,7 @@ fn reference(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Reference> {
 /// FTX+code+++text: one line of free text.
 fn note(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Note> {
     let f = checked(cx, seg, &d::FTX)?;
-    f.only(|e, c| c == 1 && (e == 1 || e == 4)).then(|| Note { text: SmolStr::new(f.text(4, 1)), code: f.get(1, 1) })
+    f.only(|e, c| c == 1 && (e == 1 || e == 4)).then(|| Note { text: f.text(4, 1).to_owned(), code: f.get(1, 1) })
 }
 
 fn party(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Party> {
@@ -116,8 +120,8 @@ fn party(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Party> {
     if !f.only(covered) {
         return None;
     }
-    let code = SmolStr::new(f.text(1, 1));
-    let names: Vec<SmolStr> = (1..=5).filter_map(|c| f.get(4, c)).collect();
+    let code = f.text(1, 1).to_owned();
+    let names: Vec<String> = (1..=5).filter_map(|c| f.get(4, c)).collect();
     let address = Address {
         lines: (1..=4).filter_map(|c| f.get(5, c)).collect(),
         city: f.get(6, 1),
@@ -184,11 +188,11 @@ fn communication(cx: &mut SetContext<'_>, seg: &Seg<'_>, party: &mut Party) -> b
     if !validate::edifact(cx, &seg.1, seg.0, &d::COM) {
         return false;
     }
-    let numbers: Vec<(SmolStr, SmolStr)> = seg
+    let numbers: Vec<(String, String)> = seg
         .1
         .elements()
         .flat_map(|e| e.repetitions().collect::<Vec<_>>())
-        .map(|r| (r.component_text(2).into(), r.component_text(1).into()))
+        .map(|r| (r.component_text(2).into_owned(), r.component_text(1).into_owned()))
         .collect();
     // One number per COM: several in one (repetitions) would come back as several COMs.
     if numbers.len() != 1 {
@@ -221,11 +225,11 @@ fn add_item_id(ids: &mut ItemIds, codes: &mut ItemIds, qualifier: &str, value: &
     let mut key = base.clone();
     let mut n = 2;
     while ids.contains_key(&key) {
-        key = format!("{base}#{n}").into();
+        key = format!("{base}#{n}");
         n += 1;
     }
-    codes.insert(key.clone(), SmolStr::new(qualifier));
-    ids.insert(key, SmolStr::new(value));
+    codes.insert(key.clone(), qualifier.to_owned());
+    ids.insert(key, value.to_owned());
 }
 
 /// The common part of a LIN group line.
@@ -234,12 +238,12 @@ struct LineCore {
     rank: Rank,
     /// Ids taken from PIA segments: they render five per PIA, so only the last may be short.
     pia_ids: usize,
-    line_number: Option<SmolStr>,
-    action_code: Option<SmolStr>,
+    line_number: Option<String>,
+    action_code: Option<String>,
     item_ids: ItemIds,
     item_id_codes: ItemIds,
-    lot_number: Option<SmolStr>,
-    description: Option<SmolStr>,
+    lot_number: Option<String>,
+    description: Option<String>,
 }
 
 fn lin(cx: &mut SetContext<'_>, seg: &Seg<'_>, allow_action: bool) -> Option<LineCore> {
@@ -269,8 +273,8 @@ fn pia(cx: &mut SetContext<'_>, seg: &Seg<'_>, core: &mut LineCore) -> bool {
     if function == "5" {
         return false;
     }
-    let ids: Vec<(SmolStr, SmolStr)> =
-        (2..=6).filter_map(|e| f.get(e, 1).map(|v| (v, SmolStr::new(f.text(e, 2))))).collect();
+    let ids: Vec<(String, String)> =
+        (2..=6).filter_map(|e| f.get(e, 1).map(|v| (v, f.text(e, 2).to_owned()))).collect();
     // A batch number stands alone in its PIA, after the id PIAs.
     if ids.iter().any(|(_, q)| q == "NB") {
         if ids.len() != 1 || core.lot_number.is_some() || !core.rank.admit(3) {
@@ -299,23 +303,23 @@ fn imd(cx: &mut SetContext<'_>, seg: &Seg<'_>, core: &mut LineCore) -> bool {
     let Some(f) = checked(cx, seg, &d::IMD) else { return false };
     f.text(1, 1) == "F"
         && f.only(|e, c| e == 1 || (e == 3 && c == 4))
-        && set_once(&mut core.description, SmolStr::new(f.text(3, 4)))
+        && set_once(&mut core.description, f.text(3, 4).to_owned())
 }
 
 /// QTY: `(qualifier, quantity, unit)`.
-fn quantity(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<(SmolStr, Decimal, Option<SmolStr>)> {
+fn quantity(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<(String, Decimal, Option<String>)> {
     let f = checked(cx, seg, &d::QTY)?;
     f.only(|e, c| e == 1 && c <= 3)
-        .then(|| Some((SmolStr::new(f.text(1, 1)), number(cx, f.text(1, 2))?, f.get(1, 3))))
+        .then(|| Some((f.text(1, 1).to_owned(), number(cx, f.text(1, 2))?, f.get(1, 3))))
         .flatten()
 }
 
 /// PRI C509: qualifier, price, type, specification.
 struct Price {
-    qualifier: SmolStr,
+    qualifier: String,
     amount: Option<Decimal>,
-    kind: Option<SmolStr>,
-    specification: Option<SmolStr>,
+    kind: Option<String>,
+    specification: Option<String>,
 }
 
 fn price(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Price> {
@@ -327,38 +331,38 @@ fn price(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Price> {
         Some(p) => Some(number(cx, &p)?),
         None => None,
     };
-    Some(Price { qualifier: SmolStr::new(f.text(1, 1)), amount, kind: f.get(1, 3), specification: f.get(1, 4) })
+    Some(Price { qualifier: f.text(1, 1).to_owned(), amount, kind: f.get(1, 3), specification: f.get(1, 4) })
 }
 
-fn cnt(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<(SmolStr, Decimal)> {
+fn cnt(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<(String, Decimal)> {
     let f = checked(cx, seg, &d::CNT)?;
-    f.only(|e, c| e == 1 && c <= 2).then(|| Some((SmolStr::new(f.text(1, 1)), number(cx, f.text(1, 2))?))).flatten()
+    f.only(|e, c| e == 1 && c <= 2).then(|| Some((f.text(1, 1).to_owned(), number(cx, f.text(1, 2))?))).flatten()
 }
 
-fn moa(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<(SmolStr, Decimal)> {
+fn moa(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<(String, Decimal)> {
     let f = checked(cx, seg, &d::MOA)?;
-    f.only(|e, c| e == 1 && c <= 2).then(|| Some((SmolStr::new(f.text(1, 1)), number(cx, f.text(1, 2))?))).flatten()
+    f.only(|e, c| e == 1 && c <= 2).then(|| Some((f.text(1, 1).to_owned(), number(cx, f.text(1, 2))?))).flatten()
 }
 
 /// BGM: document code (1001), number (1004) and function (1225); `complete` is false when it
 /// held more than that (then it is also kept whole, and that copy is what renders).
 struct Beginning {
-    code: Option<SmolStr>,
-    number: SmolStr,
-    function: Option<SmolStr>,
+    code: Option<String>,
+    number: String,
+    function: Option<String>,
     complete: bool,
 }
 
 fn bgm(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Beginning> {
     let f = checked(cx, seg, &d::BGM)?;
     let complete = f.only(|e, c| c == 1 && e <= 3);
-    Some(Beginning { code: f.get(1, 1), number: SmolStr::new(f.text(2, 1)), function: f.get(3, 1), complete })
+    Some(Beginning { code: f.get(1, 1), number: f.text(2, 1).to_owned(), function: f.get(3, 1), complete })
 }
 
 /// CUX+2:CUR:9 as the document currency.
-fn currency(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<SmolStr> {
+fn currency(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<String> {
     let f = checked(cx, seg, &d::CUX)?;
-    (f.only(|e, c| e == 1 && c <= 3) && f.text(1, 1) == "2" && f.text(1, 3) == "9").then(|| SmolStr::new(f.text(1, 2)))
+    (f.only(|e, c| e == 1 && c <= 3) && f.text(1, 1) == "2" && f.text(1, 3) == "9").then(|| f.text(1, 2).to_owned())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -749,11 +753,11 @@ fn finish_ack_line(cx: &SetContext<'_>, ack: &mut PurchaseOrderAck, core: Option
 
 /// One CPS level and its contents.
 struct Level {
-    id: SmolStr,
-    parent: Option<SmolStr>,
+    id: String,
+    parent: Option<String>,
     pack: Pack,
     /// Items of this level, each with the order it belongs to (line RFF+ON).
-    items: Vec<(Option<SmolStr>, Item)>,
+    items: Vec<(Option<String>, Item)>,
 }
 
 pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> ShipNotice {
@@ -765,8 +769,8 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
     let mut after_order_reference = false;
     let mut levels: Vec<Level> = Vec::new();
     // Items before any CPS.
-    let mut loose: Vec<(Option<SmolStr>, Item)> = Vec::new();
-    let mut core: Option<(LineCore, Item, Option<SmolStr>)> = None;
+    let mut loose: Vec<(Option<String>, Item)> = Vec::new();
+    let mut core: Option<(LineCore, Item, Option<String>)> = None;
     let mut party_rank = Rank::default();
     let mut rank = Rank::default();
     let mut level_rank = Rank::default();
@@ -880,7 +884,7 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
                 match checked(cx, seg, &d::CPS) {
                     Some(f) if f.only(|e, c| e <= 3 && c == 1) => {
                         levels.push(Level {
-                            id: SmolStr::new(f.text(1, 1)),
+                            id: f.text(1, 1).to_owned(),
                             parent: f.get(2, 1),
                             pack: Pack {
                                 pack_type: "pack".into(),
@@ -938,7 +942,7 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
                         },
                         _ => match reference(cx, seg) {
                             Some(r) if r.qualifier == "ON" && order.is_none() && header_order.is_none() => {
-                                *order = Some(r.value.clone());
+                                *order = Some(r.value);
                                 true
                             }
                             Some(r) => {
@@ -1037,7 +1041,7 @@ fn level_segment(
             !root
                 && f.text(1, 1) == "BJ"
                 && f.only(|e, c| e == 1 || (e == 2 && c == 1))
-                && set_once(&mut level.pack.sscc, SmolStr::new(f.text(2, 1)))
+                && set_once(&mut level.pack.sscc, f.text(2, 1).to_owned())
         }
         _ => false,
     }
@@ -1046,8 +1050,8 @@ fn level_segment(
 fn finish_item(
     cx: &SetContext<'_>,
     levels: &mut [Level],
-    loose: &mut Vec<(Option<SmolStr>, Item)>,
-    core: Option<(LineCore, Item, Option<SmolStr>)>,
+    loose: &mut Vec<(Option<String>, Item)>,
+    core: Option<(LineCore, Item, Option<String>)>,
 ) {
     let Some((core, mut item, order)) = core else { return };
     item.line_number = core.line_number;
@@ -1070,7 +1074,7 @@ fn finish_item(
 fn assemble(
     asn: &mut ShipNotice,
     levels: Vec<Level>,
-    loose: Vec<(Option<SmolStr>, Item)>,
+    loose: Vec<(Option<String>, Item)>,
     header_order: Option<Order>,
 ) -> Result<(), String> {
     asn.hierarchy = Some(if levels.is_empty() { "SOI".into() } else { "SOPI".into() });
@@ -1081,8 +1085,8 @@ fn assemble(
     }
     // The root level (no parent) is the consignment; the others are packs.
     let root_id = levels.first().filter(|l| l.parent.is_none()).map(|l| l.id.clone());
-    let mut order_numbers: Vec<SmolStr> = Vec::new();
-    let mut all_items: Vec<&(Option<SmolStr>, Item)> = loose.iter().collect();
+    let mut order_numbers: Vec<String> = Vec::new();
+    let mut all_items: Vec<&(Option<String>, Item)> = loose.iter().collect();
     for level in &levels {
         all_items.extend(level.items.iter());
     }
@@ -1100,7 +1104,7 @@ fn assemble(
             }
         }
     }
-    let build = |filter: &dyn Fn(&Option<SmolStr>) -> bool| -> (Vec<Pack>, Vec<Item>) {
+    let build = |filter: &dyn Fn(&Option<String>) -> bool| -> (Vec<Pack>, Vec<Item>) {
         let mut root_items: Vec<Item> = loose.iter().filter(|(o, _)| filter(o)).map(|(_, i)| i.clone()).collect();
         let mut top: Vec<Pack> = Vec::new();
         for level in levels.iter() {
@@ -1161,7 +1165,7 @@ fn assemble(
 
 /// The pack of `level` with its sub-packs and the items `filter` keeps; `None` when empty of
 /// such items while items were filtered (a pack of another order).
-fn pack_tree(levels: &[Level], level: &Level, filter: &dyn Fn(&Option<SmolStr>) -> bool) -> Option<Pack> {
+fn pack_tree(levels: &[Level], level: &Level, filter: &dyn Fn(&Option<String>) -> bool) -> Option<Pack> {
     let mut pack = level.pack.clone();
     pack.items = level.items.iter().filter(|(o, _)| filter(o)).map(|(_, i)| i.clone()).collect();
     let had_items = !level.items.is_empty();

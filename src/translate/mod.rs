@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use crossdock_parsers::{ControlNumbers, Location, Segment, TransactionSet};
 
 use crate::canonical::{
-    CanonicalDocument, Document, DocumentKind, Envelope, Extension, ExtensionElement, QualifiedId, SmolStr, Standard,
+    CanonicalDocument, Document, DocumentKind, Envelope, Extension, ExtensionElement, QualifiedId, Standard,
 };
 pub use error::{DataError, DataErrorKind};
 pub use xref::Xref;
@@ -125,32 +125,32 @@ pub fn envelope(set: &TransactionSet<'_>) -> Envelope {
     let interchange = set.interchange();
     let standard = Standard::from(interchange.standard());
     let party = |p: Option<crossdock_parsers::PartyId<'_>>| {
-        p.map(|p| QualifiedId { qualifier: p.qualifier.into(), id: p.id.into() }).unwrap_or_default()
+        p.map(|p| QualifiedId { qualifier: p.qualifier.into_owned(), id: p.id.into_owned() }).unwrap_or_default()
     };
     let group = set.group();
     let (version, version_detail) = match standard {
         Standard::X12 => {
-            let gs08: SmolStr = group.map(|g| g.version().into()).unwrap_or_default();
-            let version = SmolStr::new(gs08.get(..6).unwrap_or(&gs08));
+            let gs08 = group.map(|g| g.version().into_owned()).unwrap_or_default();
+            let version = gs08.get(..6).unwrap_or(&gs08).to_owned();
             let detail = (gs08.len() > 6).then_some(gs08);
             (version, detail)
         }
         Standard::Edifact => {
-            let association: SmolStr = set.header().element(2).map(|e| e.component_text(5).into()).unwrap_or_default();
-            (set.version().unwrap_or_default().into(), Some(association).filter(|a| !a.is_empty()))
+            let association = set.header().element(2).map(|e| e.component_text(5).into_owned()).unwrap_or_default();
+            (set.version().unwrap_or_default(), Some(association).filter(|a| !a.is_empty()))
         }
     };
-    let non_empty = |text: Cow<'_, str>| Some(SmolStr::from(text)).filter(|t| !t.is_empty());
+    let non_empty = |text: Cow<'_, str>| Some(text.into_owned()).filter(|t| !t.is_empty());
     Envelope {
         standard,
         version,
         version_detail,
         sender: party(interchange.sender()),
         receiver: party(interchange.receiver()),
-        interchange_control_number: interchange.control_number().map(SmolStr::from).unwrap_or_default(),
-        group_control_number: group.map(|g| g.control_number().into()),
-        transaction_control_number: set.control_number().into(),
-        transaction_set: set.id().into(),
+        interchange_control_number: interchange.control_number().map(|c| c.into_owned()).unwrap_or_default(),
+        group_control_number: group.map(|g| g.control_number().into_owned()),
+        transaction_control_number: set.control_number().into_owned(),
+        transaction_set: set.id().into_owned(),
         application_sender: group.and_then(|g| non_empty(g.application_sender())),
         application_receiver: group.and_then(|g| non_empty(g.application_receiver())),
         test: interchange.is_test(),
@@ -240,8 +240,8 @@ impl<'a> SetContext<'a> {
     }
 
     /// A partner unit of measure code as ours, through the partner's table.
-    pub fn our_uom(&self, code: &str) -> SmolStr {
-        SmolStr::new(self.xref.and_then(|x| x.uom_inbound(code)).unwrap_or(code))
+    pub fn our_uom(&self, code: &str) -> String {
+        self.xref.and_then(|x| x.uom_inbound(code)).unwrap_or(code).to_owned()
     }
 }
 
@@ -275,8 +275,8 @@ pub(crate) fn only(values: &[Cow<'_, str>], covered: impl Fn(usize) -> bool) -> 
 }
 
 /// Value at 1-based `position`, `None` when empty.
-pub(crate) fn opt(values: &[Cow<'_, str>], position: usize) -> Option<SmolStr> {
-    values.get(position - 1).filter(|v| !v.is_empty()).map(SmolStr::new)
+pub(crate) fn opt(values: &[Cow<'_, str>], position: usize) -> Option<String> {
+    values.get(position - 1).filter(|v| !v.is_empty()).map(|v| v.to_string())
 }
 
 /// A segment kept whole.
@@ -284,18 +284,18 @@ pub(crate) fn extension(segment: &Segment<'_>, position: u32) -> Extension {
     let elements = segment
         .elements()
         .map(|element| {
-            let repetitions: Vec<Vec<SmolStr>> = if segment.flags().contains(crossdock_parsers::SegmentFlags::ATOMIC) {
-                vec![vec![element.text().into()]]
+            let repetitions: Vec<Vec<String>> = if segment.flags().contains(crossdock_parsers::SegmentFlags::ATOMIC) {
+                vec![vec![element.text().into_owned()]]
             } else {
-                element.repetitions().map(|r| r.components().map(|c| c.text().into()).collect()).collect()
+                element.repetitions().map(|r| r.components().map(|c| c.text().into_owned()).collect()).collect()
             };
             extension_element(repetitions)
         })
         .collect();
-    Extension { segment: segment.tag().as_str().into(), elements, position: Some(position) }
+    Extension { segment: segment.tag().as_str().to_owned(), elements, position: Some(position) }
 }
 
-fn extension_element(mut repetitions: Vec<Vec<SmolStr>>) -> ExtensionElement {
+fn extension_element(mut repetitions: Vec<Vec<String>>) -> ExtensionElement {
     match repetitions.len() {
         1 => {
             let mut components = repetitions.pop().unwrap_or_default();

@@ -1,7 +1,7 @@
 //! The code vocabularies of DESIGN.md: raw EDI codes to the words of the canonical model and
 //! back. Each table is a list of pairs so both directions read from one place.
 
-use crate::canonical::{SmolStr, Standard};
+use crate::canonical::Standard;
 
 /// BEG01 / BSN01 / BAK01 transaction set purpose.
 const X12_PURPOSE: &[(&str, &str)] =
@@ -114,31 +114,31 @@ fn code(table: &[(&'static str, &str)], word: &str) -> Option<&'static str> {
 }
 
 /// `purpose` for a purpose code; unknown codes stay as they are.
-pub fn purpose(standard: Standard, raw: &str) -> SmolStr {
+pub fn purpose(standard: Standard, raw: &str) -> String {
     let table = if standard == Standard::X12 { X12_PURPOSE } else { EDIFACT_PURPOSE };
-    word(table, raw).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(raw))
+    word(table, raw).map(str::to_owned).unwrap_or_else(|| raw.to_owned())
 }
 
 /// The code for a `purpose` word (or the word itself when it is a code).
-pub fn purpose_code(standard: Standard, purpose: &str) -> SmolStr {
+pub fn purpose_code(standard: Standard, purpose: &str) -> String {
     let table = if standard == Standard::X12 { X12_PURPOSE } else { EDIFACT_PURPOSE };
-    code(table, purpose).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(purpose))
+    code(table, purpose).map(str::to_owned).unwrap_or_else(|| purpose.to_owned())
 }
 
-pub fn ack_type(standard: Standard, raw: &str) -> SmolStr {
+pub fn ack_type(standard: Standard, raw: &str) -> String {
     let table = if standard == Standard::X12 { X12_ACK_TYPE } else { EDIFACT_ACK_TYPE };
-    word(table, raw).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(raw))
+    word(table, raw).map(str::to_owned).unwrap_or_else(|| raw.to_owned())
 }
 
-pub fn ack_type_code(standard: Standard, ack_type: &str) -> SmolStr {
+pub fn ack_type_code(standard: Standard, ack_type: &str) -> String {
     let table = if standard == Standard::X12 { X12_ACK_TYPE } else { EDIFACT_ACK_TYPE };
-    code(table, ack_type).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(ack_type))
+    code(table, ack_type).map(str::to_owned).unwrap_or_else(|| ack_type.to_owned())
 }
 
 /// Line status: unknown codes are `other`.
-pub fn line_status(standard: Standard, raw: &str) -> SmolStr {
+pub fn line_status(standard: Standard, raw: &str) -> String {
     let table = if standard == Standard::X12 { X12_LINE_STATUS } else { EDIFACT_LINE_STATUS };
-    SmolStr::new_static(word(table, raw).unwrap_or("other"))
+    word(table, raw).unwrap_or("other").to_owned()
 }
 
 pub fn line_status_code(standard: Standard, status: &str) -> Option<&'static str> {
@@ -146,33 +146,33 @@ pub fn line_status_code(standard: Standard, status: &str) -> Option<&'static str
     code(table, status)
 }
 
-pub fn role(standard: Standard, raw: &str) -> SmolStr {
+pub fn role(standard: Standard, raw: &str) -> String {
     let table = if standard == Standard::X12 { X12_ROLE } else { EDIFACT_ROLE };
-    word(table, raw).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(raw))
+    word(table, raw).map(str::to_owned).unwrap_or_else(|| raw.to_owned())
 }
 
-pub fn role_code(standard: Standard, role: &str) -> SmolStr {
+pub fn role_code(standard: Standard, role: &str) -> String {
     let table = if standard == Standard::X12 { X12_ROLE } else { EDIFACT_ROLE };
-    code(table, role).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(role))
+    code(table, role).map(str::to_owned).unwrap_or_else(|| role.to_owned())
 }
 
 /// The `item_ids` key for a qualifier: the vocabulary's word, or the code in lower case.
-pub fn item_id_key(standard: Standard, qualifier: &str) -> SmolStr {
+pub fn item_id_key(standard: Standard, qualifier: &str) -> String {
     let table = if standard == Standard::X12 { X12_ITEM_ID } else { EDIFACT_ITEM_ID };
-    word(table, qualifier).map(SmolStr::new_static).unwrap_or_else(|| qualifier.to_ascii_lowercase().into())
+    word(table, qualifier).map(str::to_owned).unwrap_or_else(|| qualifier.to_ascii_lowercase())
 }
 
 /// The qualifier for an `item_ids` key: the first code of the vocabulary, or the key in
 /// upper case.
-pub fn item_id_qualifier(standard: Standard, key: &str) -> SmolStr {
+pub fn item_id_qualifier(standard: Standard, key: &str) -> String {
     let table = if standard == Standard::X12 { X12_ITEM_ID } else { EDIFACT_ITEM_ID };
     let base = key.split('#').next().unwrap_or(key);
-    code(table, base).map(SmolStr::new_static).unwrap_or_else(|| base.to_ascii_uppercase().into())
+    code(table, base).map(str::to_owned).unwrap_or_else(|| base.to_ascii_uppercase())
 }
 
 /// `hierarchy` from BSN05 when the HL levels cannot say.
-pub fn hierarchy(raw: &str) -> SmolStr {
-    word(X12_HIERARCHY, raw).map(SmolStr::new_static).unwrap_or_else(|| SmolStr::new(raw))
+pub fn hierarchy(raw: &str) -> String {
+    word(X12_HIERARCHY, raw).map(str::to_owned).unwrap_or_else(|| raw.to_owned())
 }
 
 #[cfg(test)]

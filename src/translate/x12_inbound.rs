@@ -12,7 +12,7 @@ use crate::canonical::purchase_order::ItemPackaging;
 use crate::canonical::ship_notice::{Carrier, Packaging, ShipNoticeTotals};
 use crate::canonical::{
     Address, Contact, Date, Decimal, Item, ItemIds, Note, Order, Pack, Party, PartyId, PurchaseOrder, PurchaseOrderAck,
-    PurchaseOrderAckLine, PurchaseOrderLine, Reference, ShipNotice, SmolStr, Standard, Time, Totals,
+    PurchaseOrderAckLine, PurchaseOrderLine, Reference, ShipNotice, Standard, Time, Totals,
 };
 
 type Seg<'a> = (u32, Segment<'a>);
@@ -36,7 +36,7 @@ fn date(values: &[Cow<'_, str>], position: usize) -> Option<Date> {
 fn reference(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Reference> {
     let v = checked(cx, seg, &d::REF)?;
     only(&v, |i| i <= 3).then(|| Reference {
-        qualifier: SmolStr::new(&v[0]),
+        qualifier: v[0].to_string(),
         value: opt(&v, 2).unwrap_or_default(),
         description: opt(&v, 3),
     })
@@ -70,7 +70,7 @@ fn note(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Note> {
     match seg.1.tag().as_str() {
         "MSG" => {
             let v = checked(cx, seg, &d::MSG)?;
-            only(&v, |i| i == 1).then(|| Note { text: SmolStr::new(&v[0]), code: None })
+            only(&v, |i| i == 1).then(|| Note { text: v[0].to_string(), code: None })
         }
         _ => {
             let v = checked(cx, seg, &d::NTE)?;
@@ -88,7 +88,7 @@ fn party(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Party> {
     let code = v[0].to_string();
     Some(Party {
         role: vocab::role(Standard::X12, &code),
-        role_code: Some(code.into()),
+        role_code: Some(code),
         name: opt(&v, 2),
         id: opt(&v, 3).map(|qualifier| PartyId { qualifier, value: opt(&v, 4).unwrap_or_default(), code_list: None }),
         ..Party::default()
@@ -120,14 +120,14 @@ fn party_segment(cx: &mut SetContext<'_>, party: &mut Party, rank: &mut Rank, se
         "N2" if !names_full => None,
         "N3" if !lines_full => None,
         "N2" => checked(cx, seg, &d::N2).filter(|v| only(v, |i| i <= 2)).map(|v| {
-            party.additional_names.extend(v.iter().filter(|n| !n.is_empty()).map(SmolStr::new));
+            party.additional_names.extend(v.iter().filter(|n| !n.is_empty()).map(|n| n.to_string()));
         }),
         "N3" => {
             let address = party.address.get_or_insert_with(Address::default);
             // Address lines after the city would come back in another order: keep them whole.
             let ordered = address.city.is_none() && address.region.is_none() && address.postal_code.is_none();
             checked(cx, seg, &d::N3).filter(|v| ordered && only(v, |i| i <= 2) && v.len() <= 2).map(|v| {
-                address.lines.extend(v.iter().filter(|l| !l.is_empty()).map(SmolStr::new));
+                address.lines.extend(v.iter().filter(|l| !l.is_empty()).map(|l| l.to_string()));
             })
         }
         "N4" => {
@@ -170,7 +170,7 @@ fn item_ids(cx: &SetContext<'_>, v: &[Cow<'_, str>], from: usize, to: usize) -> 
                 let base = std::mem::take(&mut key);
                 let mut n = 2;
                 loop {
-                    key = format!("{base}#{n}").into();
+                    key = format!("{base}#{n}");
                     if !ids.contains_key(&key) {
                         break;
                     }
@@ -297,7 +297,7 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
             }
             "CUR" if scope == Scope::Header && rank.admit(2) => checked(cx, seg, &d::CUR)
                 .filter(|v| only(v, |i| i <= 2) && v[0] == "BY")
-                .is_some_and(|v| set_once(&mut po.currency, SmolStr::new(&v[1]))),
+                .is_some_and(|v| set_once(&mut po.currency, v[1].to_string())),
             "REF" if scope == Scope::Header && rank.admit(3) => {
                 reference(cx, seg).map(|r| po.references.push(r)).is_some()
             }
@@ -375,9 +375,9 @@ fn beg(cx: &mut SetContext<'_>, seg: &Seg<'_>, po: &mut PurchaseOrder) -> bool {
     let Some(v) = checked(cx, seg, &d::BEG) else { return true };
     let purpose_code = v[0].to_string();
     po.purpose = Some(vocab::purpose(Standard::X12, &purpose_code));
-    po.purpose_code = Some(purpose_code.into());
+    po.purpose_code = Some(purpose_code);
     po.order_type_code = opt(&v, 2);
-    po.po_number = SmolStr::new(&v[2]);
+    po.po_number = v[2].to_string();
     po.release_number = opt(&v, 4);
     po.po_date = date(&v, 5);
     po.contract_number = opt(&v, 6);
@@ -422,7 +422,7 @@ fn line_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, line: &mut PurchaseOrder
 }
 
 /// PID*F****text: a free-form description.
-fn description(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<SmolStr> {
+fn description(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<String> {
     let v = checked(cx, seg, &d::PID)?;
     (v[0] == "F" && only(&v, |i| i == 1 || i == 5)).then(|| opt(&v, 5)).flatten()
 }
@@ -455,7 +455,7 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
             }
             "CUR" if scope == Scope::Header && rank.admit(2) => checked(cx, seg, &d::CUR)
                 .filter(|v| only(v, |i| i <= 2) && v[0] == "BY")
-                .is_some_and(|v| set_once(&mut ack.currency, SmolStr::new(&v[1]))),
+                .is_some_and(|v| set_once(&mut ack.currency, v[1].to_string())),
             "REF" if scope == Scope::Header && rank.admit(3) => {
                 reference(cx, seg).map(|r| ack.references.push(r)).is_some()
             }
@@ -536,11 +536,11 @@ fn bak(cx: &mut SetContext<'_>, seg: &Seg<'_>, ack: &mut PurchaseOrderAck) -> bo
     let Some(v) = checked(cx, seg, &d::BAK) else { return true };
     let purpose_code = v[0].to_string();
     ack.purpose = Some(vocab::purpose(Standard::X12, &purpose_code));
-    ack.purpose_code = Some(purpose_code.into());
+    ack.purpose_code = Some(purpose_code);
     let ack_type_code = v[1].to_string();
     ack.ack_type = Some(vocab::ack_type(Standard::X12, &ack_type_code));
-    ack.ack_type_code = Some(ack_type_code.into());
-    ack.po_number = SmolStr::new(&v[2]);
+    ack.ack_type_code = Some(ack_type_code);
+    ack.po_number = v[2].to_string();
     ack.po_date = date(&v, 4);
     ack.release_number = opt(&v, 5);
     ack.request_reference_number = opt(&v, 6);
@@ -559,7 +559,7 @@ fn ack_line(cx: &mut SetContext<'_>, seg: &Seg<'_>, line: &mut PurchaseOrderAckL
     }
     let code = v[0].to_string();
     line.status = Some(vocab::line_status(Standard::X12, &code));
-    line.status_code = Some(code.into());
+    line.status_code = Some(code);
     line.status_quantity = decimal(&v, 2);
     line.status_uom_code = opt(&v, 3);
     line.scheduled_date_qualifier = opt(&v, 4);
@@ -704,8 +704,8 @@ fn bsn(cx: &mut SetContext<'_>, seg: &Seg<'_>, asn: &mut ShipNotice) -> bool {
     let Some(v) = checked(cx, seg, &d::BSN) else { return true };
     let purpose_code = v[0].to_string();
     asn.purpose = Some(vocab::purpose(Standard::X12, &purpose_code));
-    asn.purpose_code = Some(purpose_code.into());
-    asn.shipment_id = SmolStr::new(&v[1]);
+    asn.purpose_code = Some(purpose_code);
+    asn.shipment_id = v[1].to_string();
     asn.notice_date = date(&v, 3);
     // Decimal seconds (HHMMSSdd) are cut: the model's times stop at seconds.
     asn.notice_time = v.get(3).and_then(|t| Time::from_edi(&t[..t.len().min(6)]));
@@ -751,7 +751,7 @@ fn hl(cx: &mut SetContext<'_>, seg: &Seg<'_>, nodes: &mut Vec<Node>) {
         "O" => NodeBody::Order(Order::default()),
         "T" | "P" => NodeBody::Pack(Pack {
             pack_type: if level == "T" { "tare".into() } else { "pack".into() },
-            id: Some(id.clone().into()),
+            id: Some(id.clone()),
             ..Pack::default()
         }),
         "I" => NodeBody::Item(Item::default()),
@@ -859,7 +859,7 @@ fn node_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, asn: &mut ShipNotice, no
                 if !order.po_number.is_empty() {
                     return false;
                 }
-                order.po_number = SmolStr::new(&v[0]);
+                order.po_number = v[0].to_string();
                 order.release_number = opt(&v, 2);
                 order.change_sequence = opt(&v, 3);
                 order.po_date = date(&v, 4);
@@ -874,7 +874,7 @@ fn node_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, asn: &mut ShipNotice, no
         NodeBody::Pack(pack) => match tag.as_str() {
             "MAN" => {
                 let Some(v) = checked(cx, seg, &d::MAN) else { return false };
-                v[0] == "GM" && only(&v, |i| i <= 2) && set_once(&mut pack.sscc, SmolStr::new(&v[1]))
+                v[0] == "GM" && only(&v, |i| i <= 2) && set_once(&mut pack.sscc, v[1].to_string())
             }
             "PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut pack.details, p)),
             _ => false,
@@ -929,7 +929,7 @@ fn assemble(asn: &mut ShipNotice, mut nodes: Vec<Node>) -> Result<(), String> {
     if nodes[0].level != "S" || nodes[0].parent.is_some() {
         return Err(format!("the first HL must be the shipment (S) level, found {}", nodes[0].level));
     }
-    asn.hierarchy = Some(hierarchy(&nodes).into());
+    asn.hierarchy = Some(hierarchy(&nodes));
     if asn.hierarchy.as_deref() == Some("S") {
         asn.hierarchy = asn.hierarchy_code.as_deref().map(vocab::hierarchy);
     }

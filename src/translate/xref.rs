@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::canonical::{ItemIds, SmolStr};
+use crate::canonical::ItemIds;
 
 /// The `item_ids` key under which the inbound translation puts our own item id, looked up from
 /// the partner's. Rendering never sends it to the partner.
@@ -53,20 +53,20 @@ impl Xref {
 
     /// Adds our item id, when the partner's is in the table.
     pub fn items_inbound(&self, ids: &mut ItemIds) {
-        let ours = ids.get(&self.partner_item_key).and_then(|theirs| self.items_inbound.get(theirs.as_str()));
-        if let Some(ours) = ours.map(SmolStr::new) {
-            ids.insert(SmolStr::new_static(INTERNAL_ITEM_ID), ours);
+        let ours = ids.get(&self.partner_item_key).and_then(|theirs| self.items_inbound.get(theirs)).cloned();
+        if let Some(ours) = ours {
+            ids.insert(INTERNAL_ITEM_ID.to_owned(), ours);
         }
     }
 
     /// The partner's item id for our item id, when we know it and the document lacks it.
-    pub fn items_outbound(&self, ids: &ItemIds) -> Option<(SmolStr, SmolStr)> {
+    pub fn items_outbound(&self, ids: &ItemIds) -> Option<(String, String)> {
         if ids.contains_key(&self.partner_item_key) {
             return None;
         }
         let ours = ids.get(INTERNAL_ITEM_ID)?;
-        let theirs = self.items_outbound.get(ours.as_str())?;
-        Some((SmolStr::new(&self.partner_item_key), SmolStr::new(theirs)))
+        let theirs = self.items_outbound.get(ours)?;
+        Some((self.partner_item_key.clone(), theirs.clone()))
     }
 }
 
@@ -86,7 +86,7 @@ mod tests {
         let mut ids = ItemIds::new();
         ids.insert("buyer".into(), "ACME-1".into());
         xref.items_inbound(&mut ids);
-        assert_eq!(ids.get(INTERNAL_ITEM_ID).map(SmolStr::as_str), Some("SKU-9"));
+        assert_eq!(ids.get(INTERNAL_ITEM_ID).map(String::as_str), Some("SKU-9"));
         let mut ours = ItemIds::new();
         ours.insert(INTERNAL_ITEM_ID.into(), "SKU-9".into());
         assert_eq!(xref.items_outbound(&ours), Some(("buyer".into(), "ACME-1".into())));

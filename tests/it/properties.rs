@@ -61,27 +61,22 @@ fn round_trip(document: &Document, standard: Standard) -> Result<Document, Strin
 
 // ---- values ------------------------------------------------------------------------------
 
-fn text(max: usize) -> impl Strategy<Value = SmolStr> {
+fn text(max: usize) -> impl Strategy<Value = String> {
     proptest::string::string_regex(&format!("[A-Z0-9][A-Z0-9 .,/-]{{0,{}}}", max.saturating_sub(1)))
         .unwrap()
-        .prop_map(|s| SmolStr::new(s.trim_end()))
+        .prop_map(|s| s.trim_end().to_owned())
         .prop_filter("non-empty", |s| !s.is_empty())
 }
 
 /// Text of `min` to `max` characters.
-fn text_between(min: usize, max: usize) -> impl Strategy<Value = SmolStr> {
+fn text_between(min: usize, max: usize) -> impl Strategy<Value = String> {
     proptest::string::string_regex(&format!("[A-Z0-9]{{{min}}}[A-Z0-9 .,/-]{{0,{}}}", max - min))
         .unwrap()
-        .prop_map(|s| SmolStr::new(s.trim_end()))
+        .prop_map(|s| s.trim_end().to_owned())
 }
 
-fn code(min: usize, max: usize) -> impl Strategy<Value = SmolStr> {
-    pattern(&format!("[A-Z][A-Z0-9]{{{},{}}}", min - 1, max - 1))
-}
-
-/// Text matching a regular expression.
-fn pattern(regex: &str) -> impl Strategy<Value = SmolStr> {
-    proptest::string::string_regex(regex).unwrap().prop_map(SmolStr::from)
+fn code(min: usize, max: usize) -> impl Strategy<Value = String> {
+    proptest::string::string_regex(&format!("[A-Z][A-Z0-9]{{{},{}}}", min - 1, max - 1)).unwrap()
 }
 
 fn decimal(max_integer_digits: u32) -> impl Strategy<Value = Decimal> {
@@ -104,21 +99,19 @@ fn time() -> impl Strategy<Value = Time> {
     (0u32..24, 0u32..60).prop_map(|(h, m)| Time::parse_iso(&format!("{h:02}:{m:02}")).unwrap())
 }
 
-fn purpose(standard: Standard) -> impl Strategy<Value = (Option<SmolStr>, Option<SmolStr>)> {
+fn purpose(standard: Standard) -> impl Strategy<Value = (Option<String>, Option<String>)> {
     let codes: &[&str] = match standard {
         Standard::X12 => &["00", "01", "04", "05", "07"],
         Standard::Edifact => &["9", "1", "4", "5", "7"],
     };
-    proptest::sample::select(codes).prop_map(move |c| (Some(vocab::purpose(standard, c)), Some(c.into())))
+    proptest::sample::select(codes).prop_map(move |c| (Some(vocab::purpose(standard, c)), Some(c.to_owned())))
 }
 
 fn references(standard: Standard) -> impl Strategy<Value = Vec<Reference>> {
     let qualifier = match standard {
         Standard::X12 => code(2, 3).boxed(),
         // Not ON, BM or CN: those have their own fields in some documents.
-        Standard::Edifact => {
-            proptest::sample::select(&["CT", "VA", "PD", "AAK"][..]).prop_map(SmolStr::new_static).boxed()
-        }
+        Standard::Edifact => proptest::sample::select(&["CT", "VA", "PD", "AAK"][..]).prop_map(str::to_owned).boxed(),
     };
     proptest::collection::vec(
         (qualifier, text(30)).prop_map(|(qualifier, value)| Reference { qualifier, value, description: None }),
@@ -139,7 +132,7 @@ fn item_ids(standard: Standard) -> impl Strategy<Value = (ItemIds, ItemIds)> {
             if ids.contains_key(&key) {
                 continue;
             }
-            codes.insert(key.clone(), qualifier.into());
+            codes.insert(key.clone(), qualifier.to_owned());
             ids.insert(key, value);
         }
         (ids, codes)
@@ -155,12 +148,12 @@ fn party(standard: Standard) -> impl Strategy<Value = Party> {
         Standard::X12 => (
             code(2, 2),
             proptest::option::of(text(30)),
-            proptest::option::of(pattern("[0-9]{10}")),
-            proptest::option::of(pattern("[a-z]{3,8}@example[.]com")),
+            proptest::option::of("[0-9]{10}"),
+            proptest::option::of("[a-z]{3,8}@example[.]com"),
         )
             .prop_map(|(f, name, phone, email)| Contact { function_code: Some(f), name, phone, email, fax: None })
             .boxed(),
-        Standard::Edifact => (code(2, 2), proptest::option::of(text(30)), proptest::option::of(pattern("[0-9]{10}")))
+        Standard::Edifact => (code(2, 2), proptest::option::of(text(30)), proptest::option::of("[0-9]{10}"))
             .prop_map(|(f, name, phone)| Contact { function_code: Some(f), name, phone, email: None, fax: None })
             .boxed(),
     };
@@ -171,19 +164,19 @@ fn party(standard: Standard) -> impl Strategy<Value = Party> {
         proptest::option::of((code(1, 2), "[0-9]{6,13}")),
         proptest::collection::vec(text(30), 0..3),
         proptest::option::of(text_between(2, 20)),
-        proptest::option::of(pattern("[A-Z]{2}")),
-        proptest::option::of(pattern("[0-9]{5}")),
+        proptest::option::of("[A-Z]{2}"),
+        proptest::option::of("[0-9]{5}"),
         proptest::collection::vec(contact, 0..2),
     )
         .prop_map(move |(role, name, additional, id, lines, city, region, postal, contacts)| {
             let address = Address { lines, city, region, postal_code: postal, country: None };
             Party {
                 role: vocab::role(standard, role),
-                role_code: Some(role.into()),
+                role_code: Some(role.to_owned()),
                 // A party needs a name or an id; without a name there are no further names.
                 additional_names: if name.is_some() { additional } else { Vec::new() },
-                name: name.or_else(|| id.is_none().then(|| "NAME".into())),
-                id: id.map(|(qualifier, value)| PartyId { qualifier, value: value.into(), code_list: None }),
+                name: name.or_else(|| id.is_none().then(|| "NAME".to_owned())),
+                id: id.map(|(qualifier, value)| PartyId { qualifier, value, code_list: None }),
                 address: (!address.is_empty()).then_some(address),
                 contacts,
                 references: Vec::new(),
@@ -209,7 +202,7 @@ fn purchase_order(standard: Standard) -> impl Strategy<Value = Document> {
         .prop_map(
             move |(number, quantity, uom, price, (ids, codes), description, delivery, references, packaging)| {
                 PurchaseOrderLine {
-                    line_number: Some(number.into()),
+                    line_number: Some(number),
                     quantity: Some(quantity),
                     uom: Some(uom.clone()),
                     uom_code: Some(uom),
@@ -237,7 +230,7 @@ fn purchase_order(standard: Standard) -> impl Strategy<Value = Document> {
         purpose(standard),
         date(),
         proptest::option::of(time()),
-        proptest::option::of(pattern("[A-Z]{3}")),
+        proptest::option::of("[A-Z]{3}"),
         proptest::option::of(date()),
         references(standard),
         proptest::collection::vec(party(standard), 0..3),
@@ -261,7 +254,7 @@ fn purchase_order(standard: Standard) -> impl Strategy<Value = Document> {
             )| {
                 let line_count = lines.len() as i64;
                 Document::PurchaseOrder(PurchaseOrder {
-                    po_number: number.into(),
+                    po_number: number,
                     purpose,
                     purpose_code,
                     order_type_code: Some(if standard == Standard::X12 { "SA".into() } else { "220".into() }),
@@ -307,14 +300,14 @@ fn purchase_order_ack(standard: Standard) -> impl Strategy<Value = Document> {
     )
         .prop_map(move |(number, quantity, uom, (ids, codes), status, status_quantity, scheduled)| {
             PurchaseOrderAckLine {
-                line_number: Some(number.into()),
+                line_number: Some(number),
                 quantity: Some(quantity),
                 uom: Some(uom.clone()),
                 uom_code: Some(uom.clone()),
                 item_ids: ids,
                 item_id_codes: codes,
                 status: Some(vocab::line_status(standard, status)),
-                status_code: Some(status.into()),
+                status_code: Some(status.to_owned()),
                 status_uom_code: status_quantity.map(|_| uom),
                 status_quantity,
                 scheduled_date_qualifier: scheduled.as_ref().map(|_| {
@@ -341,14 +334,14 @@ fn purchase_order_ack(standard: Standard) -> impl Strategy<Value = Document> {
     )
         .prop_map(move |(number, po_date, ack_date, ack_type, lines)| {
             Document::PurchaseOrderAck(PurchaseOrderAck {
-                po_number: number.as_str().into(),
+                po_number: number.clone(),
                 po_date: Some(po_date),
                 ack_date,
                 ack_type: Some(vocab::ack_type(standard, ack_type)),
-                ack_type_code: Some(ack_type.into()),
+                ack_type_code: Some(ack_type.to_owned()),
                 purpose: (standard == Standard::X12).then(|| "original".into()),
                 purpose_code: (standard == Standard::X12).then(|| "00".into()),
-                ack_number: (standard == Standard::Edifact).then_some(number.into()),
+                ack_number: (standard == Standard::Edifact).then_some(number),
                 document_code: (standard == Standard::Edifact).then(|| "231".into()),
                 lines,
                 ..PurchaseOrderAck::default()
@@ -360,7 +353,7 @@ fn ship_notice(standard: Standard) -> impl Strategy<Value = Document> {
     let uom = if standard == Standard::X12 { code(2, 2) } else { code(2, 3) };
     let item = ("[0-9]{1,4}", item_ids(standard), whole(4), uom, proptest::option::of(whole(4))).prop_map(
         move |(number, (ids, codes), shipped, uom, ordered)| Item {
-            line_number: Some(number.into()),
+            line_number: Some(number),
             item_ids: ids,
             item_id_codes: codes,
             quantity_shipped: Some(shipped),
@@ -374,12 +367,12 @@ fn ship_notice(standard: Standard) -> impl Strategy<Value = Document> {
     );
     let pack = ("[0-9]{18}", proptest::collection::vec(item, 1..3)).prop_map(|(sscc, items)| Pack {
         pack_type: "pack".into(),
-        sscc: Some(sscc.into()),
+        sscc: Some(sscc),
         items,
         ..Pack::default()
     });
     let order = ("[A-Z0-9-]{1,20}", proptest::collection::vec(pack, 1..3)).prop_map(|(po_number, packs)| Order {
-        po_number: po_number.into(),
+        po_number,
         packs,
         ..Order::default()
     });
@@ -388,7 +381,7 @@ fn ship_notice(standard: Standard) -> impl Strategy<Value = Document> {
         date(),
         proptest::option::of(date()),
         proptest::option::of(("[A-Z]{4}", text(20))),
-        proptest::option::of(pattern("[A-Z0-9]{6,12}")),
+        proptest::option::of("[A-Z0-9]{6,12}"),
         proptest::option::of((whole(3), decimal(5))),
         proptest::collection::vec(order, 1..3),
     )
@@ -398,7 +391,7 @@ fn ship_notice(standard: Standard) -> impl Strategy<Value = Document> {
                 orders.truncate(1);
             }
             Document::ShipNotice(ShipNotice {
-                shipment_id: shipment.into(),
+                shipment_id: shipment,
                 purpose: Some(vocab::purpose(standard, if standard == Standard::X12 { "00" } else { "9" })),
                 purpose_code: Some(if standard == Standard::X12 { "00".into() } else { "9".into() }),
                 document_code: (standard == Standard::Edifact).then(|| "351".into()),
@@ -409,7 +402,7 @@ fn ship_notice(standard: Standard) -> impl Strategy<Value = Document> {
                 carrier: match (carrier, bol) {
                     (None, None) => None,
                     (scac_name, bol) => Some(Carrier {
-                        scac: scac_name.as_ref().map(|(s, _)| s.as_str().into()),
+                        scac: scac_name.as_ref().map(|(s, _)| s.clone()),
                         name: scac_name.map(|(_, n)| n),
                         bill_of_lading: bol,
                         ..Carrier::default()

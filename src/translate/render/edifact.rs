@@ -5,12 +5,11 @@
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
 use crossdock_parsers::tree;
-use smol_str::{format_smolstr, ToSmolStr};
 
 use super::{kept_whole, s, Body, RenderError, Target};
 use crate::canonical::{
     Contact, Date, Decimal, Document, Item, ItemIds, Note, Pack, Party, PurchaseOrder, PurchaseOrderAck, Reference,
-    ShipNotice, SmolStr, Standard, Time, Totals,
+    ShipNotice, Standard, Time, Totals,
 };
 use crate::translate::vocab;
 use crate::translate::xref::INTERNAL_ITEM_ID;
@@ -26,9 +25,9 @@ pub(super) fn body(document: &Document, target: &Target<'_>) -> Result<Vec<tree:
 }
 
 /// A segment from elements given as their components.
-fn seg(tag: &str, elements: &[&[Option<SmolStr>]]) -> tree::Segment {
+fn seg(tag: &str, elements: &[&[Option<String>]]) -> tree::Segment {
     tree::Segment {
-        tag: tag.into(),
+        tag: tag.to_owned(),
         elements: elements
             .iter()
             .map(|components| tree::Element(vec![components.iter().map(|c| c.clone().unwrap_or_default()).collect()]))
@@ -36,15 +35,15 @@ fn seg(tag: &str, elements: &[&[Option<SmolStr>]]) -> tree::Segment {
     }
 }
 
-fn num(value: &Option<Decimal>, target: &Target<'_>) -> Option<SmolStr> {
+fn num(value: &Option<Decimal>, target: &Target<'_>) -> Option<String> {
     value.as_ref().map(|v| v.to_edi(target.decimal_mark))
 }
 
 fn date_time(qualifier: &str, date: &Date, time: Option<&Time>) -> tree::Segment {
     let (text, format) = match time {
         None => (date.to_ccyymmdd(), "102"),
-        Some(t) if t.as_str().len() == 8 => (format_smolstr!("{}{}", date.to_ccyymmdd(), t.to_edi()), "204"),
-        Some(t) => (format_smolstr!("{}{}", date.to_ccyymmdd(), t.to_edi()), "203"),
+        Some(t) if t.as_str().len() == 8 => (format!("{}{}", date.to_ccyymmdd(), t.to_edi()), "204"),
+        Some(t) => (format!("{}{}", date.to_ccyymmdd(), t.to_edi()), "203"),
     };
     seg("DTM", &[&[s(qualifier), Some(text), s(format)]])
 }
@@ -69,7 +68,7 @@ fn contact(c: &Contact, body: &mut Body) {
     }
     for (kind, number) in [("TE", &c.phone), ("EM", &c.email), ("FX", &c.fax)] {
         if let Some(number) = number {
-            body.push(seg("COM", &[&[Some(number.to_smolstr()), s(kind)]]));
+            body.push(seg("COM", &[&[Some(number.clone()), s(kind)]]));
         }
     }
 }
@@ -77,7 +76,7 @@ fn contact(c: &Contact, body: &mut Body) {
 /// NAD group: NAD, RFF, CTA, COM, then its extensions.
 fn party(p: &Party, body: &mut Body) {
     let code = p.role_code.clone().unwrap_or_else(|| vocab::role_code(Standard::Edifact, &p.role));
-    let id: Vec<Option<SmolStr>> = match &p.id {
+    let id: Vec<Option<String>> = match &p.id {
         Some(id) => vec![s(&id.value), id.code_list.clone(), s(&id.qualifier)],
         None => vec![],
     };
@@ -87,11 +86,11 @@ fn party(p: &Party, body: &mut Body) {
         names.clear();
     }
     let address = p.address.clone().unwrap_or_default();
-    let lines: Vec<Option<SmolStr>> = address.lines.iter().map(|l| Some(l.clone())).collect();
+    let lines: Vec<Option<String>> = address.lines.iter().map(|l| Some(l.clone())).collect();
     body.push(seg(
         "NAD",
         &[
-            &[Some(code.to_smolstr())],
+            &[Some(code)],
             &id,
             &[],
             &names,
@@ -108,8 +107,8 @@ fn party(p: &Party, body: &mut Body) {
 }
 
 /// Item ids: the first in LIN, the rest in PIA+1 five at a time; our own id stays home.
-fn item_ids(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<(SmolStr, SmolStr)> {
-    let mut out: Vec<(SmolStr, SmolStr)> = ids
+fn item_ids(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = ids
         .iter()
         .filter(|(key, _)| key.as_str() != INTERNAL_ITEM_ID)
         .map(|(key, value)| {
@@ -126,28 +125,28 @@ fn item_ids(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<(SmolStr
 /// The LIN/PIA/IMD part of a line. A LIN the model could not hold was kept whole in the
 /// line's extensions: then that copy stands in for the modeled one.
 fn lin_group(
-    line_number: &Option<SmolStr>,
-    action: Option<SmolStr>,
-    ids: Vec<(SmolStr, SmolStr)>,
-    lot: &Option<SmolStr>,
-    description: &Option<SmolStr>,
+    line_number: &Option<String>,
+    action: Option<String>,
+    ids: Vec<(String, String)>,
+    lot: &Option<String>,
+    description: &Option<String>,
     lin_kept_whole: bool,
     body: &mut Body,
 ) {
     let mut ids = ids.into_iter();
     let first = ids.next();
-    let c212: Vec<Option<SmolStr>> = match &first {
+    let c212: Vec<Option<String>> = match &first {
         Some((value, qualifier)) => vec![Some(value.clone()), Some(qualifier.clone())],
         None => vec![],
     };
     if !lin_kept_whole {
         body.push(seg("LIN", &[&[line_number.clone()], &[action], &c212]));
     }
-    let rest: Vec<(SmolStr, SmolStr)> = ids.collect();
+    let rest: Vec<(String, String)> = ids.collect();
     for chunk in rest.chunks(5) {
-        let mut elements: Vec<Vec<Option<SmolStr>>> = vec![vec![s("1")]];
+        let mut elements: Vec<Vec<Option<String>>> = vec![vec![s("1")]];
         elements.extend(chunk.iter().map(|(v, q)| vec![Some(v.clone()), Some(q.clone())]));
-        let refs: Vec<&[Option<SmolStr>]> = elements.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[Option<String>]> = elements.iter().map(Vec::as_slice).collect();
         body.push(seg("PIA", &refs));
     }
     if let Some(lot) = lot {
@@ -158,15 +157,15 @@ fn lin_group(
     }
 }
 
-fn unit(code: &Option<SmolStr>, ours: &Option<SmolStr>, target: &Target<'_>) -> Option<SmolStr> {
-    code.clone().or_else(|| ours.as_ref().map(|u| target.xref.and_then(|x| x.uom_outbound(u)).unwrap_or(u).into()))
+fn unit(code: &Option<String>, ours: &Option<String>, target: &Target<'_>) -> Option<String> {
+    code.clone().or_else(|| ours.as_ref().map(|u| target.xref.and_then(|x| x.uom_outbound(u)).unwrap_or(u).to_owned()))
 }
 
 fn price(
-    basis: &Option<SmolStr>,
+    basis: &Option<String>,
     price: &Option<Decimal>,
-    kind: &Option<SmolStr>,
-    spec: &Option<SmolStr>,
+    kind: &Option<String>,
+    spec: &Option<String>,
     target: &Target<'_>,
     body: &mut Body,
 ) {
@@ -188,7 +187,7 @@ fn summary(totals: &Option<Totals>, lines: usize, target: &Target<'_>, body: &mu
             &[&[t.amount_qualifier.clone().or(Some("79".into())), Some(amount.to_edi(target.decimal_mark))]],
         ));
     }
-    let count = t.line_count.map(|c| c.to_smolstr()).unwrap_or_else(|| lines.to_smolstr());
+    let count = t.line_count.map(|c| c.to_string()).unwrap_or_else(|| lines.to_string());
     body.push(seg("CNT", &[&[s("2"), Some(count)]]));
     if let Some(quantity) = &t.quantity {
         body.push(seg("CNT", &[&[s("1"), Some(quantity.to_edi(target.decimal_mark))]]));
@@ -207,11 +206,7 @@ fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> R
             .unwrap_or_else(|| "9".into());
         body.push(seg(
             "BGM",
-            &[
-                &[po.order_type_code.clone().or(Some("220".into()))],
-                &[s(&po.po_number)],
-                &[Some(function.to_smolstr())],
-            ],
+            &[&[po.order_type_code.clone().or(Some("220".into()))], &[s(&po.po_number)], &[Some(function)]],
         ));
     }
     if let Some(date) = &po.po_date {
@@ -227,7 +222,7 @@ fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> R
     // Header contacts have no NAD of their own in EDIFACT.
     po.contacts.iter().for_each(|c| contact(c, body));
     if let Some(currency) = &po.currency {
-        body.push(seg("CUX", &[&[s("2"), Some(currency.to_smolstr()), s("9")]]));
+        body.push(seg("CUX", &[&[s("2"), Some(currency.clone()), s("9")]]));
     }
     for line in &po.lines {
         lin_group(
@@ -267,11 +262,7 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
         let number = ack.ack_number.clone().unwrap_or_else(|| ack.po_number.clone());
         body.push(seg(
             "BGM",
-            &[
-                &[ack.document_code.clone().or(Some("231".into()))],
-                &[Some(number.to_smolstr())],
-                &[Some(function.to_smolstr())],
-            ],
+            &[&[ack.document_code.clone().or(Some("231".into()))], &[Some(number)], &[Some(function)]],
         ));
     }
     if let Some(date) = &ack.ack_date {
@@ -285,14 +276,11 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
     ack.parties.iter().for_each(|p| party(p, body));
     ack.contacts.iter().for_each(|c| contact(c, body));
     if let Some(currency) = &ack.currency {
-        body.push(seg("CUX", &[&[s("2"), Some(currency.to_smolstr()), s("9")]]));
+        body.push(seg("CUX", &[&[s("2"), Some(currency.clone()), s("9")]]));
     }
     for line in &ack.lines {
         let action = line.status_code.clone().or_else(|| {
-            line.status
-                .as_deref()
-                .and_then(|st| vocab::line_status_code(Standard::Edifact, st))
-                .map(SmolStr::new_static)
+            line.status.as_deref().and_then(|st| vocab::line_status_code(Standard::Edifact, st)).map(str::to_owned)
         });
         lin_group(
             &line.line_number,
@@ -329,10 +317,10 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
 
 /// A pack of the merged CPS tree: the pack as first seen, with the items of every order.
 struct Level {
-    id: SmolStr,
-    parent: SmolStr,
+    id: String,
+    parent: String,
     pack: Pack,
-    items: Vec<(Option<SmolStr>, Item)>,
+    items: Vec<(Option<String>, Item)>,
 }
 
 fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result<(), RenderError> {
@@ -347,11 +335,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
             .unwrap_or_else(|| "9".into());
         body.push(seg(
             "BGM",
-            &[
-                &[asn.document_code.clone().or(Some("351".into()))],
-                &[s(&asn.shipment_id)],
-                &[Some(function.to_smolstr())],
-            ],
+            &[&[asn.document_code.clone().or(Some("351".into()))], &[s(&asn.shipment_id)], &[Some(function)]],
         ));
     }
     if let Some(date) = &asn.notice_date {
@@ -371,10 +355,10 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
     }
     if let Some(carrier) = &asn.carrier {
         if let Some(bol) = &carrier.bill_of_lading {
-            body.push(seg("RFF", &[&[s("BM"), Some(bol.to_smolstr())]]));
+            body.push(seg("RFF", &[&[s("BM"), Some(bol.clone())]]));
         }
         if let Some(pro) = &carrier.tracking_number {
-            body.push(seg("RFF", &[&[s("CN"), Some(pro.to_smolstr())]]));
+            body.push(seg("RFF", &[&[s("CN"), Some(pro.clone())]]));
         }
     }
     asn.references.iter().for_each(|r| body.push(reference(r)));
@@ -395,11 +379,11 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
     }
     // The merged CPS tree.
     let mut levels: Vec<Level> = Vec::new();
-    let mut root_items: Vec<(Option<SmolStr>, Item)> = Vec::new();
+    let mut root_items: Vec<(Option<String>, Item)> = Vec::new();
     let mut next_id = 2u64;
     fn collect(pack: &Pack, parent: &str, order: Option<&str>, levels: &mut Vec<Level>, next_id: &mut u64) {
         let id = pack.id.clone().unwrap_or_else(|| {
-            let id = next_id.to_smolstr();
+            let id = next_id.to_string();
             *next_id += 1;
             id
         });
@@ -412,12 +396,12 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
                 let mut shell = pack.clone();
                 shell.items.clear();
                 shell.packs.clear();
-                levels.push(Level { id: id.clone(), parent: parent.into(), pack: shell, items: Vec::new() });
+                levels.push(Level { id: id.clone(), parent: parent.to_owned(), pack: shell, items: Vec::new() });
                 levels.len() - 1
             }
         };
         for item in &pack.items {
-            levels[index].items.push((order.map(SmolStr::new), item.clone()));
+            levels[index].items.push((order.map(str::to_owned), item.clone()));
         }
         for child in &pack.packs {
             collect(child, &id, order, levels, next_id);
@@ -463,7 +447,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
             body.push(seg("PAC", &[&[num(&p.quantity, target)], &[], &[p.package_code.clone()]]));
         }
         if let Some(sscc) = &p.sscc {
-            body.push(seg("GIN", &[&[s("BJ")], &[Some(sscc.to_smolstr())]]));
+            body.push(seg("GIN", &[&[s("BJ")], &[Some(sscc.clone())]]));
         }
         body.extensions(&p.extensions);
         for (order, item) in &level.items {
@@ -472,7 +456,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
     }
     if let Some(totals) = &asn.totals {
         if let Some(count) = &totals.hl_count {
-            body.push(seg("CNT", &[&[s("2"), Some(count.to_smolstr())]]));
+            body.push(seg("CNT", &[&[s("2"), Some(count.to_string())]]));
         }
         if let Some(quantity) = &totals.quantity {
             body.push(seg("CNT", &[&[s("1"), Some(quantity.to_edi(target.decimal_mark))]]));

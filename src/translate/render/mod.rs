@@ -14,7 +14,7 @@ mod x12;
 use crossdock_parsers::tree;
 
 use super::Xref;
-use crate::canonical::{Document, Extension, SmolStr, Standard};
+use crate::canonical::{Document, Extension, Standard};
 
 /// What a rendering is for.
 #[derive(Clone, Copy, Debug)]
@@ -34,7 +34,7 @@ pub enum RenderError {
     #[error("{field} is required to render a {document}")]
     Missing { document: &'static str, field: &'static str },
     #[error("{field} {value:?} cannot be written: {reason}")]
-    Invalid { field: SmolStr, value: SmolStr, reason: SmolStr },
+    Invalid { field: String, value: String, reason: String },
 }
 
 /// The transaction set body (segments between ST/UNH and SE/UNT) of a document.
@@ -105,13 +105,13 @@ pub(crate) fn kept_whole(extensions: &[Extension], tag: &str) -> bool {
 }
 
 /// Segment helpers.
-pub(crate) fn simple(tag: &str, values: impl IntoIterator<Item = Option<SmolStr>>) -> tree::Segment {
+pub(crate) fn simple(tag: &str, values: impl IntoIterator<Item = Option<String>>) -> tree::Segment {
     tree::Segment {
-        tag: tag.into(),
+        tag: tag.to_owned(),
         elements: values.into_iter().map(|v| tree::Element::simple(v.unwrap_or_default())).collect(),
     }
 }
 
-pub(crate) fn s(value: &str) -> Option<SmolStr> {
-    Some(SmolStr::new(value)).filter(|v| !v.is_empty())
+pub(crate) fn s(value: &str) -> Option<String> {
+    Some(value.to_owned()).filter(|v| !v.is_empty())
 }

@@ -1,13 +1,12 @@
 //! Canonical to X12: 850, 855, 856 bodies in the standard's segment order.
 
 use crossdock_parsers::tree;
-use smol_str::ToSmolStr;
 
 use super::{kept_whole, s, simple, Body, RenderError, Target};
 use crate::canonical::purchase_order::ItemPackaging;
 use crate::canonical::{
     Contact, Date, Decimal, Document, Item, ItemIds, Note, Order, Pack, Party, PurchaseOrder, PurchaseOrderAck,
-    Reference, ShipNotice, SmolStr, Standard, Totals,
+    Reference, ShipNotice, Standard, Totals,
 };
 use crate::translate::vocab;
 use crate::translate::xref::INTERNAL_ITEM_ID;
@@ -22,11 +21,11 @@ pub(super) fn body(document: &Document, target: &Target<'_>) -> Result<Vec<tree:
     Ok(body.finish())
 }
 
-fn dec(value: &Option<Decimal>) -> Option<SmolStr> {
-    value.as_ref().map(|d| d.to_edi(b'.'))
+fn dec(value: &Option<Decimal>) -> Option<String> {
+    value.as_ref().map(Decimal::to_string)
 }
 
-fn dt(value: &Option<Date>) -> Option<SmolStr> {
+fn dt(value: &Option<Date>) -> Option<String> {
     value.as_ref().map(Date::to_ccyymmdd)
 }
 
@@ -94,7 +93,7 @@ fn party(p: &Party, body: &mut Body) {
 }
 
 /// Product id pairs in the order the document holds them; our own item id stays home.
-fn item_id_pairs(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<Option<SmolStr>> {
+fn item_id_pairs(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<Option<String>> {
     let mut pairs = Vec::new();
     for (key, value) in ids {
         if key == INTERNAL_ITEM_ID {
@@ -112,8 +111,8 @@ fn item_id_pairs(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<Opt
 }
 
 /// The partner's unit for a line: as sent, else ours through the table, else ours.
-fn uom(code: &Option<SmolStr>, ours: &Option<SmolStr>, target: &Target<'_>) -> Option<SmolStr> {
-    code.clone().or_else(|| ours.as_ref().map(|u| target.xref.and_then(|x| x.uom_outbound(u)).unwrap_or(u).into()))
+fn uom(code: &Option<String>, ours: &Option<String>, target: &Target<'_>) -> Option<String> {
+    code.clone().or_else(|| ours.as_ref().map(|u| target.xref.and_then(|x| x.uom_outbound(u)).unwrap_or(u).to_owned()))
 }
 
 fn packaging(p: &ItemPackaging) -> tree::Segment {
@@ -141,10 +140,10 @@ fn packaging(p: &ItemPackaging) -> tree::Segment {
 /// render without one).
 fn totals(t: &Option<Totals>, body: &mut Body, line_count: usize) {
     let Some(t) = t else { return };
-    let count = t.line_count.map(|c| c.to_smolstr()).unwrap_or_else(|| line_count.to_smolstr());
+    let count = t.line_count.map(|c| c.to_string()).unwrap_or_else(|| line_count.to_string());
     body.push(simple("CTT", [Some(count), dec(&t.quantity)]));
     if let Some(amount) = &t.amount {
-        body.push(simple("AMT", [t.amount_qualifier.clone().or(Some("TT".into())), Some(amount.to_edi(b'.'))]));
+        body.push(simple("AMT", [t.amount_qualifier.clone().or(Some("TT".into())), Some(amount.to_string())]));
     }
 }
 
@@ -178,7 +177,7 @@ fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> R
         ));
     }
     if let Some(currency) = &po.currency {
-        body.push(simple("CUR", [s("BY"), Some(currency.to_smolstr())]));
+        body.push(simple("CUR", [s("BY"), Some(currency.clone())]));
     }
     po.references.iter().for_each(|r| body.push(reference(r)));
     po.contacts.iter().for_each(|c| body.push(contact(c)));
@@ -199,7 +198,7 @@ fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> R
         po1.extend(item_id_pairs(&line.item_ids, &line.item_id_codes, target));
         body.push(simple("PO1", po1));
         if let Some(text) = &line.description {
-            body.push(simple("PID", [s("F"), None, None, None, Some(text.to_smolstr())]));
+            body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
         }
         if let Some(p) = &line.packaging {
             body.push(packaging(p));
@@ -248,7 +247,7 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
         ));
     }
     if let Some(currency) = &ack.currency {
-        body.push(simple("CUR", [s("BY"), Some(currency.to_smolstr())]));
+        body.push(simple("CUR", [s("BY"), Some(currency.clone())]));
     }
     ack.references.iter().for_each(|r| body.push(reference(r)));
     ack.contacts.iter().for_each(|c| body.push(contact(c)));
@@ -266,11 +265,11 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
         po1.extend(item_id_pairs(&line.item_ids, &line.item_id_codes, target));
         body.push(simple("PO1", po1));
         if let Some(text) = &line.description {
-            body.push(simple("PID", [s("F"), None, None, None, Some(text.to_smolstr())]));
+            body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
         }
         line.references.iter().for_each(|r| body.push(reference(r)));
         let status = line.status_code.clone().or_else(|| {
-            line.status.as_deref().and_then(|s| vocab::line_status_code(Standard::X12, s)).map(SmolStr::new_static)
+            line.status.as_deref().and_then(|s| vocab::line_status_code(Standard::X12, s)).map(str::to_owned)
         });
         if let Some(status) = status {
             let mut values = vec![
@@ -350,10 +349,10 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
             ));
         }
         if let Some(bol) = &c.bill_of_lading {
-            body.push(simple("REF", [s("BM"), Some(bol.to_smolstr())]));
+            body.push(simple("REF", [s("BM"), Some(bol.clone())]));
         }
         if let Some(pro) = &c.tracking_number {
-            body.push(simple("REF", [s("CN"), Some(pro.to_smolstr())]));
+            body.push(simple("REF", [s("CN"), Some(pro.clone())]));
         }
     }
     asn.references.iter().for_each(|r| body.push(reference(r)));
@@ -392,7 +391,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
     }
     body.extensions(&asn.extensions);
     let count =
-        asn.totals.as_ref().and_then(|t| t.hl_count).map(|c| c.to_smolstr()).unwrap_or_else(|| hl.count.to_smolstr());
+        asn.totals.as_ref().and_then(|t| t.hl_count).map(|c| c.to_string()).unwrap_or_else(|| hl.count.to_string());
     let quantity = asn.totals.as_ref().and_then(|t| dec(&t.quantity));
     body.push(simple("CTT", [Some(count), quantity]));
     Ok(())
@@ -409,7 +408,7 @@ impl Hl {
         let id = self.next;
         self.next += 1;
         self.count += 1;
-        body.push(simple("HL", [Some(id.to_smolstr()), parent.map(|p| p.to_smolstr()), s(level)]));
+        body.push(simple("HL", [Some(id.to_string()), parent.map(|p| p.to_string()), s(level)]));
         id
     }
 }
@@ -444,7 +443,7 @@ fn pack_segments(pack: &Pack, body: &mut Body) {
         body.push(packaging(details));
     }
     if let Some(sscc) = &pack.sscc {
-        body.push(simple("MAN", [s("GM"), Some(sscc.to_smolstr())]));
+        body.push(simple("MAN", [s("GM"), Some(sscc.clone())]));
     }
 }
 
@@ -466,7 +465,7 @@ fn item_hl(item: &Item, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mu
     let mut pairs = item_id_pairs(&item.item_ids, &item.item_id_codes, target);
     if let Some(lot) = &item.lot_number {
         pairs.push(s("LT"));
-        pairs.push(Some(lot.to_smolstr()));
+        pairs.push(Some(lot.clone()));
     }
     if !pairs.is_empty() || item.line_number.is_some() {
         let mut lin = vec![item.line_number.clone()];
@@ -491,7 +490,7 @@ fn item_hl(item: &Item, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mu
         ));
     }
     if let Some(text) = &item.description {
-        body.push(simple("PID", [s("F"), None, None, None, Some(text.to_smolstr())]));
+        body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
     }
     item.references.iter().for_each(|r| body.push(reference(r)));
     body.extensions(&item.extensions);
