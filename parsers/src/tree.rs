@@ -3,6 +3,8 @@
 //!
 //! Trailers (SE, GE, IEA, UNT, UNE, UNZ) are not stored: the writer computes them.
 
+pub use smallvec::{smallvec, SmallVec};
+
 use crate::delimiters::{Delimiters, Standard};
 use crate::envelope::Event;
 use crate::error::Error;
@@ -50,15 +52,19 @@ pub struct Segment {
 /// An element: its repetitions, each a list of components. A simple value is one repetition
 /// of one component.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Element(pub Vec<Vec<String>>);
+pub struct Element(pub SmallVec<[Components; 1]>);
+
+/// The components of one repetition. One is held inline: a simple element, the most common
+/// kind by far, takes no allocation of its own.
+pub type Components = SmallVec<[String; 1]>;
 
 impl Element {
     pub fn simple(value: impl Into<String>) -> Self {
-        Element(vec![vec![value.into()]])
+        Element(smallvec![smallvec![value.into()]])
     }
 
     pub fn composite<S: Into<String>>(components: impl IntoIterator<Item = S>) -> Self {
-        Element(vec![components.into_iter().map(Into::into).collect()])
+        Element(smallvec![components.into_iter().map(Into::into).collect()])
     }
 
     pub fn empty() -> Self {

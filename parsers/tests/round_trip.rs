@@ -49,7 +49,7 @@ fn value(d: Delimiters, standard: Standard) -> impl Strategy<Value = String> {
 fn element(d: Delimiters, standard: Standard) -> impl Strategy<Value = Element> {
     let max_repetitions = if d.repetition.is_some() { 3 } else { 1 };
     proptest::collection::vec(proptest::collection::vec(value(d, standard), 1..4), 1..=max_repetitions)
-        .prop_map(Element)
+        .prop_map(|repetitions| Element(repetitions.into_iter().map(Into::into).collect()))
 }
 
 fn body_segment(d: Delimiters, standard: Standard) -> impl Strategy<Value = Segment> {

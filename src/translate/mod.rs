@@ -314,8 +314,12 @@ impl ExtensionElement {
     pub fn to_tree(&self) -> crossdock_parsers::tree::Element {
         match self {
             ExtensionElement::Simple(value) => crossdock_parsers::tree::Element::simple(value.clone()),
-            ExtensionElement::Composite(components) => crossdock_parsers::tree::Element(vec![components.clone()]),
-            ExtensionElement::Repeated(repetitions) => crossdock_parsers::tree::Element(repetitions.clone()),
+            ExtensionElement::Composite(components) => {
+                crossdock_parsers::tree::Element(std::iter::once(components.iter().cloned().collect()).collect())
+            }
+            ExtensionElement::Repeated(repetitions) => {
+                crossdock_parsers::tree::Element(repetitions.iter().map(|r| r.iter().cloned().collect()).collect())
+            }
         }
     }
 }
