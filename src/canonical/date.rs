@@ -12,19 +12,19 @@ pub struct Date(String);
 impl Date {
     /// From `CCYYMMDD`, or `YYMMDD` (years below 50 are 20YY, others 19YY, as X12 readers do).
     pub fn from_edi(text: &str) -> Option<Date> {
-        let full = match text.len() {
-            8 => text.to_owned(),
+        let digits = text.as_bytes();
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let (year, rest) = match digits.len() {
+            8 => (number(&digits[..4]), &digits[4..]),
             6 => {
-                let year: u32 = text.get(..2)?.parse().ok()?;
-                format!("{}{text}", if year < 50 { "20" } else { "19" })
+                let year = number(&digits[..2]);
+                (year + if year < 50 { 2000 } else { 1900 }, &digits[2..])
             }
             _ => return None,
         };
-        if !full.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let (year, month, day) = (&full[..4], &full[4..6], &full[6..8]);
-        Date::checked(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)
+        Date::checked(year, number(&rest[..2]), number(&rest[2..]))
     }
 
     fn checked(year: u32, month: u32, day: u32) -> Option<Date> {
@@ -36,7 +36,17 @@ impl Date {
             2 => 28,
             _ => return None,
         };
-        (1..=days).contains(&day).then(|| Date(format!("{year:04}-{month:02}-{day:02}")))
+        if !(1..=days).contains(&day) || year > 9999 {
+            return None;
+        }
+        // Written by hand: this runs for every date of every document, and of every date
+        // element that validation checks.
+        let mut text = *b"0000-00-00";
+        text[..4].copy_from_slice(&four_digits(year));
+        text[5..7].copy_from_slice(&four_digits(month)[2..]);
+        text[8..10].copy_from_slice(&four_digits(day)[2..]);
+        // Only ASCII digits and dashes were written.
+        std::str::from_utf8(&text).ok().map(|text| Date(text.to_owned()))
     }
 
     /// `YYYY-MM-DD` text, validated.
@@ -54,7 +64,13 @@ impl Date {
 
     /// `CCYYMMDD`.
     pub fn to_ccyymmdd(&self) -> String {
-        self.0.replace('-', "")
+        // A Date always holds YYYY-MM-DD in ASCII.
+        let b = self.0.as_bytes();
+        let mut digits = Vec::with_capacity(8);
+        digits.extend_from_slice(&b[..4]);
+        digits.extend_from_slice(&b[5..7]);
+        digits.extend_from_slice(&b[8..10]);
+        String::from_utf8(digits).unwrap_or_default()
     }
 
     /// `YYMMDD`, for versions whose dates have six digits.
@@ -78,6 +94,22 @@ impl JsonSchema for Date {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({ "type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" })
     }
+}
+
+/// The value of ASCII digits.
+fn number(digits: &[u8]) -> u32 {
+    digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+}
+
+/// `value` (below 10,000) as four ASCII digits, with leading zeros.
+fn four_digits(value: u32) -> [u8; 4] {
+    let mut out = [b'0'; 4];
+    let mut rest = value;
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out
 }
 
 /// A time of day, `HH:MM` or `HH:MM:SS`.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 
 /// A normalized exact decimal (trailing zeros dropped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -157,15 +158,24 @@ impl Serialize for Decimal {
 }
 
 impl<'de> Deserialize<'de> for Decimal {
+    /// Reads the number's own text as it stands in the JSON, borrowed: canonical documents are
+    /// always read from bytes in memory (`from_slice`), and a `serde_json::Number` would first
+    /// copy every quantity and price into a new string.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let number = serde_json::Number::deserialize(deserializer)?;
-        // With arbitrary_precision, the number's own text as it stood in the JSON.
-        let text = number.as_str();
-        // JSON allows exponents (1e3); rust_decimal's scientific parser reads them exactly.
-        let value = rust_decimal::Decimal::from_str_exact(text)
-            .or_else(|_| rust_decimal::Decimal::from_scientific(text))
-            .map_err(|e| serde::de::Error::custom(format!("{text} is not an exact decimal: {e}")))?;
-        Ok(Decimal(value.normalize()))
+        let raw = <&RawValue>::deserialize(deserializer)?;
+        let text = raw.get();
+        if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            return Err(serde::de::Error::custom(format!("{text} is not a number")));
+        }
+        // Plain decimals take the EDI fast path; JSON also allows exponents (1e3), which
+        // rust_decimal's scientific parser reads exactly.
+        match Decimal::parse_edi(text, b'.') {
+            Some(value) => Ok(value),
+            None => rust_decimal::Decimal::from_str_exact(text)
+                .or_else(|_| rust_decimal::Decimal::from_scientific(text))
+                .map(|value| Decimal(value.normalize()))
+                .map_err(|e| serde::de::Error::custom(format!("{text} is not an exact decimal: {e}"))),
+        }
     }
 }
 
@@ -213,6 +223,12 @@ mod tests {
         assert_eq!(big.to_string(), "123456789012345.123456789");
         let exp: Decimal = serde_json::from_str("1.5e2").unwrap();
         assert_eq!(exp.to_string(), "150");
+        let negative_exp: Decimal = serde_json::from_str("-25E-1").unwrap();
+        assert_eq!(negative_exp.to_string(), "-2.5");
+        let quoted = serde_json::from_str::<Decimal>(r#""12""#).unwrap_err();
+        assert!(quoted.to_string().contains(r#""12" is not a number"#), "{quoted}");
+        let too_precise = serde_json::from_str::<Decimal>("0.12345678901234567890123456789").unwrap_err();
+        assert!(too_precise.to_string().contains("is not an exact decimal"), "{too_precise}");
         assert_eq!(Decimal::parse_edi("19.9", b'.').unwrap().to_edi(b','), "19,9");
     }
 
