@@ -315,7 +315,7 @@ impl ExtensionElement {
         match self {
             ExtensionElement::Simple(value) => crossdock_parsers::tree::Element::simple(value.clone()),
             ExtensionElement::Composite(components) => {
-                crossdock_parsers::tree::Element(std::iter::once(components.iter().cloned().collect()).collect())
+                crossdock_parsers::tree::Element::composite(components.iter().cloned())
             }
             ExtensionElement::Repeated(repetitions) => {
                 crossdock_parsers::tree::Element(repetitions.iter().map(|r| r.iter().cloned().collect()).collect())

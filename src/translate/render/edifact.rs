@@ -4,7 +4,7 @@
 // a one-component literal would hide that layout.
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
-use crossdock_parsers::tree::{self, smallvec};
+use crossdock_parsers::tree;
 
 use super::{kept_whole, s, Body, RenderError, Target};
 use crate::canonical::{
@@ -30,9 +30,7 @@ fn seg(tag: &str, elements: &[&[Option<String>]]) -> tree::Segment {
         tag: tag.to_owned(),
         elements: elements
             .iter()
-            .map(|components| {
-                tree::Element(smallvec![components.iter().map(|c| c.clone().unwrap_or_default()).collect()])
-            })
+            .map(|components| tree::Element::composite(components.iter().map(|c| c.clone().unwrap_or_default())))
             .collect(),
     }
 }
