@@ -472,3 +472,164 @@ proptest! {
     #[test]
     fn edifact_ship_notices(document in ship_notice(Standard::Edifact)) { check(document, Standard::Edifact)?; }
 }
+
+// ---- hostile canonical JSON ----------------------------------------------------------------
+
+/// Profiles to render for: X12 004010 and EDIFACT D96A, sending every document type.
+fn render_partners() -> &'static (crossdock::config::Partner, crossdock::config::Partner) {
+    static PARTNERS: std::sync::OnceLock<(crossdock::config::Partner, crossdock::config::Partner)> =
+        std::sync::OnceLock::new();
+    PARTNERS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let x12 = dir.path().join("x12.toml");
+        std::fs::write(
+            &x12,
+            "id = \"x12\"\n[x12]\ninterchange_id = \"ZZ:BUYERCO\"\nour_interchange_id = \"ZZ:CROSSDOCK\"\n\
+             version = \"004010\"\n[documents]\nsend = [\"850\", \"855\", \"856\"]\n",
+        )
+        .unwrap();
+        let edifact = dir.path().join("edifact.toml");
+        std::fs::write(
+            &edifact,
+            "id = \"edifact\"\n[edifact]\ninterchange_id = \"5412345000013:14\"\n\
+             our_interchange_id = \"5400000000001:14\"\nversion = \"D96A\"\n\
+             [documents]\nsend = [\"ORDERS\", \"ORDRSP\", \"DESADV\"]\n",
+        )
+        .unwrap();
+        let load = |path: &std::path::Path| crossdock::config::partner::load_file(path).unwrap();
+        (load(&x12), load(&edifact))
+    })
+}
+
+/// What a sender might do to a canonical document: cut it short, change a byte, put a
+/// hostile fragment somewhere in its text, or put a hostile value in place of one of its
+/// values (a field, an array entry, the document itself).
+#[derive(Clone, Debug)]
+enum Damage {
+    Truncate(prop::sample::Index),
+    Replace(prop::sample::Index, u8),
+    Insert(prop::sample::Index, &'static str),
+    Values(Vec<(prop::sample::Index, &'static str)>),
+}
+
+/// JSON values a canonical document must refuse or survive in any place.
+const HOSTILE_VALUES: &[&str] = &[
+    "1e999",
+    "-0",
+    "1.5e-30",
+    "0.123456789012345678901234567890",
+    "99999999999999999999999999999999",
+    "-12.5",
+    "\"12\"",
+    "\"\"",
+    "\"2026-02-30\"",
+    "\"25:61\"",
+    "\"\\u0000\"",
+    "\"~*'+:?\\n\"",
+    "\"\u{00e9}\u{4e2d}\"",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    "[null]",
+    "[\"x\"]",
+    "{\"x\":1}",
+    "{\"segment\":\"ZZZ\",\"elements\":[]}",
+];
+
+fn damage() -> impl Strategy<Value = Damage> {
+    let fragments: &[&'static str] = &[
+        "1e999", "-", "0.123456789012345678901234567890", "99999999999999999999999999999999", "\"12\"",
+        "null", "true", "[]", "{}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+        "\"\\u0000\"", "\"\\ud800\"", "\"~*'+:?\"", "\"\u{00e9}\u{4e2d}\"", ",", ":", "\"", "\\", "\n", "\"lines\":[]",
+        "\"quantity\":-1", "\"po_date\":\"2026-02-30\"", "\"type\":\"ship_notice\"",
+    ];
+    prop_oneof![
+        3 => proptest::collection::vec((any::<prop::sample::Index>(), proptest::sample::select(HOSTILE_VALUES)), 1..4)
+            .prop_map(Damage::Values),
+        1 => any::<prop::sample::Index>().prop_map(Damage::Truncate),
+        1 => (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(at, byte)| Damage::Replace(at, byte)),
+        1 => (any::<prop::sample::Index>(), proptest::sample::select(fragments))
+            .prop_map(|(at, fragment)| Damage::Insert(at, fragment)),
+    ]
+}
+
+fn damaged(json: &[u8], damage: &Damage) -> Vec<u8> {
+    let mut bytes = json.to_vec();
+    match damage {
+        Damage::Truncate(at) => bytes.truncate(at.index(bytes.len())),
+        Damage::Replace(at, byte) => {
+            let at = at.index(bytes.len());
+            bytes[at] = *byte;
+        }
+        Damage::Insert(at, fragment) => {
+            let at = at.index(bytes.len() + 1);
+            bytes.splice(at..at, fragment.bytes());
+        }
+        Damage::Values(replacements) => {
+            let mut value: serde_json::Value = serde_json::from_slice(json).unwrap();
+            for (at, hostile) in replacements {
+                let mut n = at.index(nodes(&value));
+                replace_nth(&mut value, &mut n, &serde_json::from_str(hostile).unwrap());
+            }
+            bytes = serde_json::to_vec(&value).unwrap();
+        }
+    }
+    bytes
+}
+
+/// Number of values in a JSON tree, the root included.
+fn nodes(value: &serde_json::Value) -> usize {
+    1 + match value {
+        serde_json::Value::Array(items) => items.iter().map(nodes).sum(),
+        serde_json::Value::Object(map) => map.values().map(nodes).sum(),
+        _ => 0,
+    }
+}
+
+/// Replaces the `n`th value of the tree (depth first, the root is 0); true once replaced.
+fn replace_nth(value: &mut serde_json::Value, n: &mut usize, with: &serde_json::Value) -> bool {
+    if *n == 0 {
+        *value = with.clone();
+        return true;
+    }
+    *n -= 1;
+    match value {
+        serde_json::Value::Array(items) => items.iter_mut().any(|v| replace_nth(v, n, with)),
+        serde_json::Value::Object(map) => map.values_mut().any(|v| replace_nth(v, n, with)),
+        _ => false,
+    }
+}
+
+/// Reads damaged JSON as the render command and the gateway do, and renders what reads for
+/// both standards: whatever the damage, each step ends in a value or in problems in words,
+/// never in a panic.
+fn refused_or_rendered(document: Document, damage: Damage) -> Result<(), TestCaseError> {
+    use crossdock::translate::render::interchange::InterchangeRenderer;
+    let canonical = CanonicalDocument { partner: None, envelope: None, document };
+    let json = serde_json::to_vec(&canonical).unwrap();
+    let bytes = damaged(&json, &damage);
+    let Ok(read) = serde_json::from_slice::<CanonicalDocument>(&bytes) else { return Ok(()) };
+    let (x12, edifact) = render_partners();
+    for partner in [x12, edifact] {
+        let renderer = InterchangeRenderer::new(partner).unwrap();
+        if let Err(problems) = renderer.transaction_set(&read, 1) {
+            prop_assert!(!problems.is_empty() && problems.iter().all(|p| !p.is_empty()), "{problems:?}");
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    #[test]
+    fn damaged_purchase_orders_are_refused_or_rendered(document in purchase_order(Standard::X12), damage in damage()) {
+        refused_or_rendered(document, damage)?;
+    }
+
+    #[test]
+    fn damaged_ship_notices_are_refused_or_rendered(document in ship_notice(Standard::Edifact), damage in damage()) {
+        refused_or_rendered(document, damage)?;
+    }
+}
