@@ -26,10 +26,25 @@ fn median(mut runs: Vec<Duration>) -> Duration {
     runs[runs.len() / 2]
 }
 
-fn time(run: impl FnOnce()) -> Duration {
+/// CPU time (user and system) used so far by this process or by its waited-for children.
+fn cpu(who: libc::c_int) -> Duration {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(who, &mut usage) };
+    let at = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    at(usage.ru_utime) + at(usage.ru_stime)
+}
+
+/// Wall time and CPU time of `run`: this process's CPU for the in-process baseline, the
+/// children's for the crossdock commands. CPU time is the steadier figure on a shared machine,
+/// where another tenant can take a core for a while.
+fn time(run: impl FnOnce()) -> (Duration, Duration) {
+    let (cpu_self, cpu_children) = (cpu(libc::RUSAGE_SELF), cpu(libc::RUSAGE_CHILDREN));
     let started = Instant::now();
     run();
-    started.elapsed()
+    let wall = started.elapsed();
+    let used = (cpu(libc::RUSAGE_SELF) - cpu_self) + (cpu(libc::RUSAGE_CHILDREN) - cpu_children);
+    (wall, used)
 }
 
 fn crossdock(dir: &Path, args: &[&str], stdout: Stdio) {
@@ -71,21 +86,30 @@ fn main() {
 
     // Rounds of baseline, translate, render in turn.
     let (mut baselines, mut translates, mut renders) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut baseline_cpu, mut translate_cpu, mut render_cpu) = (Vec::new(), Vec::new(), Vec::new());
+    let record = |(wall, used): (Duration, Duration), walls: &mut Vec<Duration>, cpus: &mut Vec<Duration>| {
+        walls.push(wall);
+        cpus.push(used);
+    };
     for _ in 0..RUNS {
         // The baseline: edi 0.4 + serde_json.
-        baselines.push(time(|| {
+        let run = time(|| {
             let text = std::fs::read_to_string(&edi_path).unwrap();
             let document = edi::parse(&text).expect("edi parses the file");
             let mut out = BufWriter::new(std::fs::File::create("/dev/null").unwrap());
             serde_json::to_writer(&mut out, &document).unwrap();
             out.flush().unwrap();
-        }));
-        translates.push(time(|| crossdock(dir.path(), &["translate", "850.edi"], Stdio::null())));
-        renders.push(time(|| {
+        });
+        record(run, &mut baselines, &mut baseline_cpu);
+        let run = time(|| crossdock(dir.path(), &["translate", "850.edi"], Stdio::null()));
+        record(run, &mut translates, &mut translate_cpu);
+        let run = time(|| {
             crossdock(dir.path(), &["render", "--partner", "buyerco", "--data-dir", "data", "850.jsonl"], Stdio::null())
-        }));
+        });
+        record(run, &mut renders, &mut render_cpu);
     }
     let (baseline, translate, render) = (median(baselines), median(translates), median(renders));
+    let (baseline_cpu, translate_cpu, render_cpu) = (median(baseline_cpu), median(translate_cpu), median(render_cpu));
 
     let documents = std::fs::read_to_string(&json_path).unwrap().lines().count();
     println!();
@@ -96,20 +120,26 @@ fn main() {
         rendered as f64 / 1e6
     );
     println!();
-    println!("| run | time | MB/s of EDI | vs baseline |");
-    println!("|---|---|---|---|");
+    println!("| run | time | MB/s of EDI | vs baseline | CPU time |");
+    println!("|---|---|---|---|---|");
     let base = mb(edi.len(), baseline);
-    println!("| baseline: `edi` 0.4 parse + serde_json | {:.2} s | {base:.0} | 1.00x |", baseline.as_secs_f64());
+    println!(
+        "| baseline: `edi` 0.4 parse + serde_json | {:.2} s | {base:.0} | 1.00x | {:.2} s |",
+        baseline.as_secs_f64(),
+        baseline_cpu.as_secs_f64()
+    );
     let t = mb(edi.len(), translate);
     println!(
-        "| `crossdock translate` (whole process) | {:.2} s | {t:.0} | {:.2}x |",
+        "| `crossdock translate` (whole process) | {:.2} s | {t:.0} | {:.2}x | {:.2} s |",
         translate.as_secs_f64(),
-        t / base
+        t / base,
+        translate_cpu.as_secs_f64()
     );
     let r = mb(rendered, render);
     println!(
-        "| `crossdock render` (whole process, EDI out) | {:.2} s | {r:.0} | {:.2}x |",
+        "| `crossdock render` (whole process, EDI out) | {:.2} s | {r:.0} | {:.2}x | {:.2} s |",
         render.as_secs_f64(),
-        r / base
+        r / base,
+        render_cpu.as_secs_f64()
     );
 }
