@@ -634,6 +634,15 @@ fn render_buyerco(input: &[u8], data: &Path) -> std::process::Output {
     )
 }
 
+/// What `crossdock render` leaves in its data directory: its control numbers, and none of the
+/// sets it spooled there.
+fn data_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn large_renders_group_by_type_and_number_every_set() {
     // Thousands of documents of three types, interleaved, in compact and pretty-printed JSON:
@@ -670,6 +679,7 @@ fn large_renders_group_by_type_and_number_every_set() {
     }
     let rendered = render_buyerco(json.as_bytes(), dir.path());
     assert_eq!(rendered.status.code(), Some(0), "{}", stderr(&rendered));
+    assert_eq!(data_files(dir.path()), ["control-numbers.json", "control-numbers.lock"]);
 
     let parsed = json_lines(&run(&["parse", "-"], Some(&rendered.stdout)));
     assert_eq!(parsed.len(), 3000);
@@ -709,6 +719,8 @@ fn render_failures_say_where_and_use_no_control_numbers() {
     let refused = render_buyerco(json.as_bytes(), dir.path());
     assert_eq!(refused.status.code(), Some(1));
     assert_eq!(stdout(&refused), "");
+    // No counters were committed, and nothing spooled was left behind.
+    assert_eq!(data_files(dir.path()), ["control-numbers.lock"]);
     assert!(
         stderr(&refused).contains("line 2001, column 50: document 2001 is not a canonical document"),
         "{}",

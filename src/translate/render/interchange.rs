@@ -48,6 +48,20 @@ impl Groups {
     pub fn sets(&self) -> usize {
         self.groups.iter().map(|(_, sets)| sets.len()).sum()
     }
+
+    /// Each group's document type and number of sets, in order.
+    pub fn counts(&self) -> Vec<(DocumentKind, usize)> {
+        self.groups.iter().map(|(kind, sets)| (*kind, sets.len())).collect()
+    }
+}
+
+/// The envelope of an interchange, apart from the sets it wraps: the interchange header,
+/// each group's header and trailer (empty for EDIFACT), and the interchange trailer.
+#[derive(Debug)]
+pub struct Wrapping {
+    pub header: Vec<u8>,
+    pub groups: Vec<(Vec<u8>, Vec<u8>)>,
+    pub trailer: Vec<u8>,
 }
 
 /// Group header, sets, group trailer (the header and trailer are empty for EDIFACT).
@@ -141,9 +155,6 @@ impl<'a> InterchangeRenderer<'a> {
         if !errors.is_empty() {
             return Err(errors.iter().map(|e| format!("the rendered EDI is invalid: {e}")).collect());
         }
-        // Held until the whole interchange is written: give back the spare capacity of the
-        // estimate (it had doubled the peak memory of `crossdock render`).
-        bytes.shrink_to_fit();
         Ok(RenderedSet { kind, bytes })
     }
 
@@ -157,6 +168,26 @@ impl<'a> InterchangeRenderer<'a> {
         groups: &'g Groups,
         stamp: &Stamp,
     ) -> Result<Assembled<'g>, String> {
+        let wrapping = self.wrapping(interchange, first_group, &groups.counts(), stamp)?;
+        let assembled = wrapping
+            .groups
+            .into_iter()
+            .zip(&groups.groups)
+            .map(|((header, trailer), (_, sets))| (header, sets.as_slice(), trailer))
+            .collect();
+        Ok(Assembled { header: wrapping.header, groups: assembled, trailer: wrapping.trailer })
+    }
+
+    /// The envelope for groups of the given document types and numbers of sets, wherever the
+    /// sets themselves are kept (in memory for the gateway, spooled to disk by `crossdock
+    /// render`): numbered and failing as `assemble` does.
+    pub fn wrapping(
+        &self,
+        interchange: u64,
+        first_group: u64,
+        groups: &[(DocumentKind, usize)],
+        stamp: &Stamp,
+    ) -> Result<Wrapping, String> {
         let shell = match self.spec.standard {
             Standard::X12 => envelope::x12_shell(&self.spec, interchange, stamp),
             Standard::Edifact => envelope::edifact_shell(&self.spec, interchange, stamp, Vec::new()),
@@ -165,23 +196,23 @@ impl<'a> InterchangeRenderer<'a> {
         let problem = |e: WriteError| format!("partner {}: the envelope cannot be written: {e}", self.partner.id);
         let mut header = Vec::new();
         layout.interchange_header(&shell, &mut header).map_err(problem)?;
-        let mut assembled = Vec::new();
-        for (i, (kind, sets)) in groups.groups.iter().enumerate() {
+        let mut wrapped = Vec::new();
+        for (i, (kind, sets)) in groups.iter().enumerate() {
             let (mut group_header, mut group_trailer) = (Vec::new(), Vec::new());
             if self.spec.standard == Standard::X12 {
                 let number = nth(first_group, i as u64);
                 let gs = envelope::gs(&self.spec, kind.x12_functional_id(), number, &self.spec.version, stamp);
                 layout.segment(&gs, &mut group_header).map_err(problem)?;
-                layout.group_trailer(&gs, sets.len(), &mut group_trailer).map_err(problem)?;
+                layout.group_trailer(&gs, *sets, &mut group_trailer).map_err(problem)?;
             }
-            assembled.push((group_header, sets.as_slice(), group_trailer));
+            wrapped.push((group_header, group_trailer));
         }
         let count = match self.spec.standard {
             Standard::X12 => groups.len(),
-            Standard::Edifact => groups.sets(),
+            Standard::Edifact => groups.iter().map(|(_, sets)| sets).sum(),
         };
         let mut trailer = Vec::new();
         layout.interchange_trailer(&shell, count, &mut trailer).map_err(problem)?;
-        Ok(Assembled { header, groups: assembled, trailer })
+        Ok(Wrapping { header, groups: wrapped, trailer })
     }
 }
