@@ -220,50 +220,47 @@ impl Spool<'_> {
 /// the brace nesting returns to zero outside a string. Brackets need no tracking: inside an
 /// object they are balanced, and a top-level array is not a document (the worker's parser
 /// reports it).
-#[derive(Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Boundaries {
     depth: u32,
     in_string: bool,
-    /// A string's backslash ended the last scan: the next byte is escaped.
+    /// A string's backslash was the last byte scanned: the next byte is escaped.
     escaped: bool,
 }
 
 impl Boundaries {
-    /// Scans `bytes` (jumping from one interesting byte to the next); returns the end
-    /// (exclusive) of the last complete document in them and how many documents ended.
+    /// Scans `bytes`; returns the end (exclusive) of the last complete document in them and
+    /// how many documents ended. A plain loop over the bytes: canonical JSON has a quote every
+    /// few bytes, and jumping from one to the next with memchr took twice as long.
     fn scan(&mut self, bytes: &[u8]) -> (Option<usize>, u64) {
         let mut last = None;
         let mut ended = 0;
-        let mut at = usize::from(std::mem::take(&mut self.escaped));
-        while at < bytes.len() {
-            let rest = &bytes[at..];
-            if self.in_string {
-                let Some(i) = memchr::memchr2(b'"', b'\\', rest) else { break };
-                if rest[i] == b'\\' {
-                    // Skip the escaped byte, which may lie in the next read.
-                    at += i + 2;
-                    self.escaped = at > bytes.len();
-                    continue;
+        let Boundaries { mut depth, mut in_string, mut escaped } = *self;
+        for (i, &byte) in bytes.iter().enumerate() {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if byte == b'\\' {
+                    escaped = true;
+                } else if byte == b'"' {
+                    in_string = false;
                 }
-                self.in_string = false;
-                at += i + 1;
                 continue;
             }
-            let Some(i) = memchr::memchr3(b'"', b'{', b'}', rest) else { break };
-            match rest[i] {
-                b'"' => self.in_string = true,
-                b'{' => self.depth += 1,
-                _ if self.depth > 0 => {
-                    self.depth -= 1;
-                    if self.depth == 0 {
-                        last = Some(at + i + 1);
+            match byte {
+                b'"' => in_string = true,
+                b'{' => depth += 1,
+                b'}' if depth > 0 => {
+                    depth -= 1;
+                    if depth == 0 {
+                        last = Some(i + 1);
                         ended += 1;
                     }
                 }
                 _ => {}
             }
-            at += i + 1;
         }
+        *self = Boundaries { depth, in_string, escaped };
         (last, ended)
     }
 }
