@@ -10,7 +10,7 @@ use crate::canonical::{CanonicalDocument, Standard};
 use crate::config::partner::DuplicatePolicy;
 use crate::config::Partners;
 use crate::metrics as m;
-use crate::process::{process, InterchangeReport};
+use crate::process::{process, InterchangeReport, TranslatedDocument};
 use crate::store::{
     now_millis, Content, MessageState, NewAcknowledgment, NewDocument, Pending, Processed, SeenInterchange, Store,
 };
@@ -37,7 +37,7 @@ fn canonical_json(pending: &Pending, partners: &Partners, out: &mut Processed) {
             Ok(mut document) => {
                 document.partner = partner.map(|p| p.id.clone()).or(document.partner);
                 out.document_type.get_or_insert_with(|| document.kind().as_str().to_owned());
-                out.documents.push(new_document(&document, None, false));
+                out.documents.push(new_document(&mut TranslatedDocument::new(&document), None, false));
             }
             Err(err) => {
                 out.errors.push(format!("document {}: not a canonical document: {err}", i + 1));
@@ -58,12 +58,14 @@ fn canonical_json(pending: &Pending, partners: &Partners, out: &mut Processed) {
     out.detail = format!("{} canonical document(s) received", out.documents.len());
 }
 
-fn new_document(document: &CanonicalDocument, control_number: Option<&str>, duplicate: bool) -> NewDocument {
+/// The stored form of a translated document; its JSON moves out of the report rather than
+/// being copied (a body of many documents holds them all at once).
+fn new_document(document: &mut TranslatedDocument, control_number: Option<&str>, duplicate: bool) -> NewDocument {
     NewDocument {
-        document_type: document.kind().as_str().to_owned(),
-        reference: Some(document.document.reference().to_owned()).filter(|r| !r.is_empty()),
+        document_type: document.kind.as_str().to_owned(),
+        reference: Some(document.reference.clone()).filter(|r| !r.is_empty()),
         transaction_control_number: control_number.map(str::to_owned),
-        canonical: serde_json::to_string(document).unwrap_or_default(),
+        canonical: std::mem::take(&mut document.json),
         duplicate,
     }
 }
@@ -75,7 +77,7 @@ fn fail(pending: &Pending, out: &Processed, stage: &'static str, reason: &'stati
 
 fn edi(pending: &Pending, partners: &Partners, store: &dyn Store, out: &mut Processed) {
     let started = Instant::now();
-    let processed = process(&pending.raw, partners, ParseOptions::default());
+    let mut processed = process(&pending.raw, partners, ParseOptions::default());
     metrics::histogram!(m::PROCESSING_SECONDS, "stage" => "translate").record(started.elapsed().as_secs_f64());
     for error in &processed.errors {
         out.errors.push(error.to_string());
@@ -86,7 +88,7 @@ fn edi(pending: &Pending, partners: &Partners, store: &dyn Store, out: &mut Proc
         return;
     }
     let mut duplicates = 0;
-    for report in &processed.interchanges {
+    for report in &mut processed.interchanges {
         interchange(pending, partners, store, report, out, &mut duplicates);
     }
     out.state = if !out.documents.is_empty() {
@@ -115,7 +117,7 @@ fn interchange(
     pending: &Pending,
     partners: &Partners,
     store: &dyn Store,
-    report: &InterchangeReport,
+    report: &mut InterchangeReport,
     out: &mut Processed,
     duplicates: &mut usize,
 ) {
@@ -195,14 +197,15 @@ fn interchange(
     for error in &report.errors {
         out.errors.push(format!("{where_}: {error}"));
     }
-    if !report.errors.is_empty() {
+    let envelope_ok = report.errors.is_empty();
+    if !envelope_ok {
         fail(pending, out, "parse", "envelope");
     }
-    for group in &report.groups {
+    for group in &mut report.groups {
         for error in &group.errors {
             out.errors.push(format!("{where_}: {error}"));
         }
-        for set in &group.sets {
+        for set in &mut group.sets {
             let set_where = format!("{where_}, transaction set {} {}", set.id, set.control_number);
             if set.is_acknowledgment {
                 match &set.acknowledgment {
@@ -228,8 +231,8 @@ fn interchange(
             for error in &set.data_errors {
                 out.errors.push(format!("{set_where}: {error}"));
             }
-            match &set.document {
-                Some(document) if report.errors.is_empty() => {
+            match &mut set.document {
+                Some(document) if envelope_ok => {
                     out.document_type.get_or_insert_with(|| set.id.clone());
                     out.documents.push(new_document(document, Some(&set.control_number), duplicate));
                 }

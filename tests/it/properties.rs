@@ -55,8 +55,10 @@ fn round_trip(document: &Document, standard: Standard) -> Result<Document, Strin
             }
         }
     }
-    let document = processed.documents().next().map(|d| d.document.clone());
-    document.ok_or_else(|| format!("nothing translated\n{text}"))
+    let translated = processed.documents().next().ok_or_else(|| format!("nothing translated\n{text}"))?;
+    // Through the canonical JSON, as the store and the ERP get it.
+    let document: CanonicalDocument = serde_json::from_str(&translated.json).map_err(|e| format!("{e}\n{text}"))?;
+    Ok(document.document)
 }
 
 // ---- values ------------------------------------------------------------------------------
