@@ -24,7 +24,7 @@ impl Processed {
     pub fn documents(&self) -> impl Iterator<Item = &TranslatedDocument> {
         self.interchanges
             .iter()
-            .flat_map(|i| i.groups.iter().flat_map(|g| g.sets.iter().filter_map(|s| s.document.as_deref())))
+            .flat_map(|i| i.groups.iter().flat_map(|g| g.sets.iter().filter_map(|s| s.document.as_ref())))
     }
 
     /// Whether everything was accepted.
@@ -107,7 +107,7 @@ pub struct SetReport {
     pub acknowledgment: Option<crate::ack::received::ReceivedAck>,
     /// The set is a 997/999/CONTRL, read rather than translated.
     pub is_acknowledgment: bool,
-    pub document: Option<Box<TranslatedDocument>>,
+    pub document: Option<TranslatedDocument>,
 }
 
 /// A translated document, held as its canonical JSON: what the store keeps and the ERP gets.
@@ -263,9 +263,7 @@ pub fn process(input: &[u8], partners: &Partners, options: ParseOptions) -> Proc
                     Standard::X12 => Vec::new(),
                 };
                 let (document, data_errors, unsupported) = match outcome {
-                    Outcome::Translated(document) => {
-                        (Some(Box::new(TranslatedDocument::new(&document))), Vec::new(), false)
-                    }
+                    Outcome::Translated(document) => (Some(TranslatedDocument::new(&document)), Vec::new(), false),
                     Outcome::Rejected { errors } => (None, errors, false),
                     Outcome::Unsupported { .. } => (None, Vec::new(), true),
                 };
