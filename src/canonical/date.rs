@@ -187,6 +187,16 @@ mod tests {
         assert!(Date::from_edi("20230229").is_none());
         assert!(Date::from_edi("20240229").is_some());
         assert!(Date::from_edi("2024022").is_none());
+        // The hand-written text: leading zeros in every part, and the YYMMDD century pivot.
+        assert_eq!(Date::from_edi("00010203").unwrap().as_str(), "0001-02-03");
+        assert_eq!(Date::from_edi("99991231").unwrap().as_str(), "9999-12-31");
+        assert_eq!(Date::from_edi("491231").unwrap().as_str(), "2049-12-31");
+        assert_eq!(Date::from_edi("500101").unwrap().as_str(), "1950-01-01");
+        assert!(Date::from_edi("2024-2-1").is_none());
+        assert!(Date::from_edi("2024\u{00e9}01").is_none());
+        assert!(Date::from_edi("20241301").is_none());
+        assert!(Date::from_edi("20240100").is_none());
+        assert_eq!(Date::from_edi("20240101").unwrap().to_ccyymmdd(), "20240101");
         assert_eq!(Date::parse_iso("2026-01-15").unwrap().to_ccyymmdd(), "20260115");
         assert!(Date::parse_iso("2026-1-15").is_none());
     }
