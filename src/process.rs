@@ -118,16 +118,21 @@ pub struct TranslatedDocument {
     pub kind: DocumentKind,
     /// The business reference a person searches for: PO number or shipment id.
     pub reference: String,
+    /// Empty when processed for acknowledgments only.
     pub json: String,
 }
 
 impl TranslatedDocument {
     pub fn new(document: &CanonicalDocument) -> Self {
+        // Serializing an in-memory document cannot fail.
+        TranslatedDocument { json: serde_json::to_string(document).unwrap_or_default(), ..Self::summary(document) }
+    }
+
+    fn summary(document: &CanonicalDocument) -> Self {
         TranslatedDocument {
             kind: document.kind(),
             reference: document.document.reference().to_owned(),
-            // Serializing an in-memory document cannot fail.
-            json: serde_json::to_string(document).unwrap_or_default(),
+            json: String::new(),
         }
     }
 }
@@ -162,6 +167,16 @@ pub fn translate_set(set: &TransactionSet<'_>, partner: Option<&Partner>) -> Out
 
 /// Processes a whole body in memory.
 pub fn process(input: &[u8], partners: &Partners, options: ParseOptions) -> Processed {
+    process_keeping(input, partners, options, true)
+}
+
+/// Processes a whole body for its acknowledgments only (`crossdock ack`): every set is
+/// translated and validated as `process` does, but no document's JSON is kept.
+pub fn process_for_acknowledgments(input: &[u8], partners: &Partners, options: ParseOptions) -> Processed {
+    process_keeping(input, partners, options, false)
+}
+
+fn process_keeping(input: &[u8], partners: &Partners, options: ParseOptions, keep_json: bool) -> Processed {
     let mut processed = Processed::default();
     let mut reader = Reader::new(input, options);
     while let Some(event) = reader.next() {
@@ -263,7 +278,14 @@ pub fn process(input: &[u8], partners: &Partners, options: ParseOptions) -> Proc
                     Standard::X12 => Vec::new(),
                 };
                 let (document, data_errors, unsupported) = match outcome {
-                    Outcome::Translated(document) => (Some(TranslatedDocument::new(&document)), Vec::new(), false),
+                    Outcome::Translated(document) => {
+                        let mut translated = TranslatedDocument::summary(&document);
+                        if keep_json {
+                            // Serializing an in-memory document cannot fail.
+                            translated.json = serde_json::to_string(&document).unwrap_or_default();
+                        }
+                        (Some(translated), Vec::new(), false)
+                    }
                     Outcome::Rejected { errors } => (None, errors, false),
                     Outcome::Unsupported { .. } => (None, Vec::new(), true),
                 };

@@ -9,7 +9,7 @@ use crossdock_parsers::ParseOptions;
 use super::{load_partners, Input, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::ack;
 use crate::control_numbers::ControlNumberFile;
-use crate::process::process;
+use crate::process::process_for_acknowledgments;
 use crate::translate::render::envelope::Stamp;
 
 #[derive(Debug, clap::Args)]
@@ -38,7 +38,7 @@ pub fn run(args: Args) -> u8 {
         }
     };
     let options = if args.lenient { ParseOptions::lenient() } else { ParseOptions::default() };
-    let processed = process(&bytes, &partners, options);
+    let processed = process_for_acknowledgments(&bytes, &partners, options);
     for error in &processed.errors {
         eprintln!("{}: {error}", input.name());
     }
