@@ -35,20 +35,6 @@ impl Groups {
         }
     }
 
-    /// Number of groups.
-    pub fn len(&self) -> usize {
-        self.groups.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
-    }
-
-    /// Number of transaction sets.
-    pub fn sets(&self) -> usize {
-        self.groups.iter().map(|(_, sets)| sets.len()).sum()
-    }
-
     /// Each group's document type and number of sets, in order.
     pub fn counts(&self) -> Vec<(DocumentKind, usize)> {
         self.groups.iter().map(|(kind, sets)| (*kind, sets.len())).collect()
