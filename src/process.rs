@@ -278,14 +278,10 @@ fn process_keeping(input: &[u8], partners: &Partners, options: ParseOptions, kee
                     Standard::X12 => Vec::new(),
                 };
                 let (document, data_errors, unsupported) = match outcome {
-                    Outcome::Translated(document) => {
-                        let mut translated = TranslatedDocument::summary(&document);
-                        if keep_json {
-                            // Serializing an in-memory document cannot fail.
-                            translated.json = serde_json::to_string(&document).unwrap_or_default();
-                        }
-                        (Some(translated), Vec::new(), false)
+                    Outcome::Translated(document) if keep_json => {
+                        (Some(TranslatedDocument::new(&document)), Vec::new(), false)
                     }
+                    Outcome::Translated(document) => (Some(TranslatedDocument::summary(&document)), Vec::new(), false),
                     Outcome::Rejected { errors } => (None, errors, false),
                     Outcome::Unsupported { .. } => (None, Vec::new(), true),
                 };
