@@ -21,9 +21,13 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
 
-fn median(mut runs: Vec<Duration>) -> Duration {
-    runs.sort();
-    runs[runs.len() / 2]
+/// The median wall time and the median CPU time of runs.
+fn median(runs: &[(Duration, Duration)]) -> (Duration, Duration) {
+    let middle = |mut times: Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    (middle(runs.iter().map(|r| r.0).collect()), middle(runs.iter().map(|r| r.1).collect()))
 }
 
 /// CPU time (user and system) used so far by this process or by its waited-for children.
@@ -86,30 +90,22 @@ fn main() {
 
     // Rounds of baseline, translate, render in turn.
     let (mut baselines, mut translates, mut renders) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut baseline_cpu, mut translate_cpu, mut render_cpu) = (Vec::new(), Vec::new(), Vec::new());
-    let record = |(wall, used): (Duration, Duration), walls: &mut Vec<Duration>, cpus: &mut Vec<Duration>| {
-        walls.push(wall);
-        cpus.push(used);
-    };
     for _ in 0..RUNS {
         // The baseline: edi 0.4 + serde_json.
-        let run = time(|| {
+        baselines.push(time(|| {
             let text = std::fs::read_to_string(&edi_path).unwrap();
             let document = edi::parse(&text).expect("edi parses the file");
             let mut out = BufWriter::new(std::fs::File::create("/dev/null").unwrap());
             serde_json::to_writer(&mut out, &document).unwrap();
             out.flush().unwrap();
-        });
-        record(run, &mut baselines, &mut baseline_cpu);
-        let run = time(|| crossdock(dir.path(), &["translate", "850.edi"], Stdio::null()));
-        record(run, &mut translates, &mut translate_cpu);
-        let run = time(|| {
+        }));
+        translates.push(time(|| crossdock(dir.path(), &["translate", "850.edi"], Stdio::null())));
+        renders.push(time(|| {
             crossdock(dir.path(), &["render", "--partner", "buyerco", "--data-dir", "data", "850.jsonl"], Stdio::null())
-        });
-        record(run, &mut renders, &mut render_cpu);
+        }));
     }
-    let (baseline, translate, render) = (median(baselines), median(translates), median(renders));
-    let (baseline_cpu, translate_cpu, render_cpu) = (median(baseline_cpu), median(translate_cpu), median(render_cpu));
+    let ((baseline, baseline_cpu), (translate, translate_cpu), (render, render_cpu)) =
+        (median(&baselines), median(&translates), median(&renders));
 
     let documents = std::fs::read_to_string(&json_path).unwrap().lines().count();
     println!();
