@@ -731,6 +731,17 @@ fn render_failures_say_where_and_use_no_control_numbers() {
     assert_eq!(rendered.status.code(), Some(0), "{}", stderr(&rendered));
     let parsed = json_lines(&run(&["parse", "-"], Some(&rendered.stdout)));
     assert_eq!(parsed[0]["interchange"]["control_number"], "000000001");
+    // Bytes that are not UTF-8 are refused at the byte, past the first batch too.
+    let mut bytes: Vec<u8> = (0..1500).flat_map(|_| format!("{good}\n").into_bytes()).collect();
+    let at = good.find("\"po_number\":\"").unwrap() + "\"po_number\":\"".len();
+    let mut broken = good.clone().into_bytes();
+    broken[at] = 0xFF;
+    bytes.extend_from_slice(&broken);
+    let refused = render_buyerco(&bytes, dir.path());
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(stdout(&refused), "");
+    let expected = format!("line 1501, column {}: document 1501 is not a canonical document: invalid unicode", at + 1);
+    assert!(stderr(&refused).contains(&expected), "{}", stderr(&refused));
     // Empty input is refused too.
     let empty = render_buyerco(b"\n  \n", dir.path());
     assert_eq!(empty.status.code(), Some(1));
