@@ -2,8 +2,9 @@
 //! translate each transaction set, and keep a report of everything found, from which the
 //! functional acknowledgments are made.
 //!
-//! The CLI's `ack` and the gateway's pipeline both run this; `translate` streams instead, with
-//! the same per-set step (`translate_set`).
+//! The gateway's pipeline runs this on a body in memory, and `crossdock ack` on a stream, one
+//! interchange at a time (`Processor`); `translate` streams too, with the same per-set step
+//! (`translate_set`).
 
 use crossdock_parsers::{Error, Event, ParseOptions, Reader, TransactionSet};
 
@@ -167,19 +168,37 @@ pub fn translate_set(set: &TransactionSet<'_>, partner: Option<&Partner>) -> Out
 
 /// Processes a whole body in memory.
 pub fn process(input: &[u8], partners: &Partners, options: ParseOptions) -> Processed {
-    process_keeping(input, partners, options, true)
-}
-
-/// Processes a whole body for its acknowledgments only (`crossdock ack`): every set is
-/// translated and validated as `process` does, but no document's JSON is kept.
-pub fn process_for_acknowledgments(input: &[u8], partners: &Partners, options: ParseOptions) -> Processed {
-    process_keeping(input, partners, options, false)
-}
-
-fn process_keeping(input: &[u8], partners: &Partners, options: ParseOptions, keep_json: bool) -> Processed {
-    let mut processed = Processed::default();
+    let mut processor = Processor::new(partners, true);
     let mut reader = Reader::new(input, options);
     while let Some(event) = reader.next() {
+        processor.event(event);
+    }
+    processor.take()
+}
+
+/// Builds the report of a body from its events, in input order: what `process` does with a
+/// body in memory, and what `crossdock ack` does with a stream, one interchange at a time.
+pub struct Processor<'p> {
+    partners: &'p Partners,
+    keep_json: bool,
+    processed: Processed,
+}
+
+impl<'p> Processor<'p> {
+    /// `keep_json`: keep each translated document's JSON (the pipeline), or only whether it
+    /// was accepted (`crossdock ack`: every set is translated and validated all the same).
+    pub fn new(partners: &'p Partners, keep_json: bool) -> Self {
+        Processor { partners, keep_json, processed: Processed::default() }
+    }
+
+    /// Takes the interchanges reported so far, and the errors found outside any interchange;
+    /// after an `InterchangeEnd` event, the last interchange is complete.
+    pub fn take(&mut self) -> Processed {
+        std::mem::take(&mut self.processed)
+    }
+
+    pub fn event(&mut self, event: Event<'_>) {
+        let (partners, keep_json, processed) = (self.partners, self.keep_json, &mut self.processed);
         match event {
             Event::InterchangeStart(interchange) => {
                 let standard = Standard::from(interchange.standard());
@@ -251,7 +270,7 @@ fn process_keeping(input: &[u8], partners: &Partners, options: ParseOptions, kee
                 } else {
                     translate_set(&set, partner)
                 };
-                let Some(interchange) = processed.interchanges.last_mut() else { continue };
+                let Some(interchange) = processed.interchanges.last_mut() else { return };
                 if interchange.partner.is_none() {
                     interchange.partner = partner.map(|p| p.id.clone());
                 }
@@ -318,5 +337,4 @@ fn process_keeping(input: &[u8], partners: &Partners, options: ParseOptions, kee
             Event::Error(error) => processed.errors.push(error.clone()),
         }
     }
-    processed
 }

@@ -1,15 +1,20 @@
 //! `crossdock ack [--partners DIR] FILE|-`: the functional acknowledgments (997, 999, TA1,
 //! CONTRL) the gateway would send for an input, one interchange per acknowledged interchange.
+//!
+//! The input is streamed: each interchange is acknowledged, and its acknowledgment written,
+//! as soon as it ends, so memory stays flat whatever the size of the input and a pipe gets
+//! each acknowledgment without waiting for the rest.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crossdock_parsers::ParseOptions;
+use crossdock_parsers::{Event, ParseOptions, StreamReader};
 
 use super::{load_partners, Input, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::ack;
+use crate::config::Partners;
 use crate::control_numbers::ControlNumberFile;
-use crate::process::process_for_acknowledgments;
+use crate::process::{Processed, Processor};
 use crate::translate::render::envelope::Stamp;
 
 #[derive(Debug, clap::Args)]
@@ -30,44 +35,94 @@ pub struct Args {
 pub fn run(args: Args) -> u8 {
     let Some(partners) = load_partners(&args.partners) else { return EXIT_USAGE };
     let input = Input::new(args.file);
-    let bytes = match input.read_all() {
-        Ok(bytes) => bytes,
+    let name = input.name();
+    let source = match input.open() {
+        Ok(source) => source,
         Err(err) => {
-            eprintln!("crossdock: cannot read {}: {err}", input.name());
+            eprintln!("crossdock: cannot read {name}: {err}");
             return EXIT_USAGE;
         }
     };
     let options = if args.lenient { ParseOptions::lenient() } else { ParseOptions::default() };
-    let processed = process_for_acknowledgments(&bytes, &partners, options);
-    for error in &processed.errors {
-        eprintln!("{}: {error}", input.name());
-    }
-    if processed.interchanges.is_empty() {
-        return EXIT_INVALID;
-    }
-    let mut out = Vec::new();
-    for report in &processed.interchanges {
-        let counters = ControlNumberFile::new(&args.data_dir);
-        let mut reserve = |key: &str, groups: u64| {
-            counters
-                .reserve(key, 1, groups, 0)
-                .map_err(|e| format!("cannot reserve control numbers in {}: {e}", args.data_dir.display()))
-        };
-        match ack::for_interchange(report, &partners, &mut reserve, &Stamp::now()) {
-            Ok(Some(acknowledgment)) => out.extend(acknowledgment.bytes),
-            Ok(None) => {}
-            Err(err) => {
-                eprintln!("crossdock: {err}");
+    // Sets are translated and validated, but no document's JSON is kept.
+    let mut processor = Processor::new(&partners, false);
+    let mut reader = StreamReader::new(source, options);
+    let mut out = Acknowledger {
+        counters: ControlNumberFile::new(&args.data_dir),
+        data_dir: &args.data_dir,
+        partners: &partners,
+        name: &name,
+        stdout: io::stdout().lock(),
+        interchanges: 0,
+    };
+    loop {
+        let event = match reader.next() {
+            None => break,
+            Some(Err(err)) => {
+                eprintln!("crossdock: cannot read {name}: {err}");
                 return EXIT_USAGE;
+            }
+            Some(Ok(event)) => event,
+        };
+        let ended = matches!(event, Event::InterchangeEnd(_));
+        processor.event(event);
+        if ended {
+            if let Err(code) = out.acknowledge(processor.take()) {
+                return code;
             }
         }
     }
-    let mut stdout = io::stdout().lock();
-    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
-        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
-            eprintln!("crossdock: cannot write output: {err}");
-            EXIT_USAGE
+    // Errors after the last interchange (or in an input with none).
+    if let Err(code) = out.acknowledge(processor.take()) {
+        return code;
+    }
+    if out.interchanges == 0 {
+        return EXIT_INVALID;
+    }
+    EXIT_OK
+}
+
+/// Acknowledges interchanges as they end and writes each acknowledgment at once.
+struct Acknowledger<'a> {
+    counters: ControlNumberFile,
+    data_dir: &'a Path,
+    partners: &'a Partners,
+    name: &'a str,
+    stdout: io::StdoutLock<'static>,
+    interchanges: usize,
+}
+
+impl Acknowledger<'_> {
+    /// Reports the errors and writes the acknowledgments of `processed`; `Err` is the exit
+    /// code to stop with (0 when the reader of the output has gone away).
+    fn acknowledge(&mut self, processed: Processed) -> Result<(), u8> {
+        for error in &processed.errors {
+            eprintln!("{}: {error}", self.name);
         }
-        _ => EXIT_OK,
+        for report in &processed.interchanges {
+            self.interchanges += 1;
+            let mut reserve = |key: &str, groups: u64| {
+                self.counters
+                    .reserve(key, 1, groups, 0)
+                    .map_err(|e| format!("cannot reserve control numbers in {}: {e}", self.data_dir.display()))
+            };
+            let acknowledgment = match ack::for_interchange(report, self.partners, &mut reserve, &Stamp::now()) {
+                Ok(Some(acknowledgment)) => acknowledgment,
+                Ok(None) => continue,
+                Err(err) => {
+                    eprintln!("crossdock: {err}");
+                    return Err(EXIT_USAGE);
+                }
+            };
+            match self.stdout.write_all(&acknowledgment.bytes).and_then(|()| self.stdout.flush()) {
+                Ok(()) => {}
+                Err(err) if err.kind() == io::ErrorKind::BrokenPipe => return Err(EXIT_OK),
+                Err(err) => {
+                    eprintln!("crossdock: cannot write output: {err}");
+                    return Err(EXIT_USAGE);
+                }
+            }
+        }
+        Ok(())
     }
 }

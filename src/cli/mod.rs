@@ -133,11 +133,4 @@ impl Input {
             Ok(Box::new(std::fs::File::open(&self.path)?))
         }
     }
-
-    /// Reads the whole input.
-    pub fn read_all(&self) -> io::Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        self.open()?.read_to_end(&mut bytes)?;
-        Ok(bytes)
-    }
 }

@@ -181,3 +181,70 @@ fn contrl_for_accepted_and_rejected_messages() {
         ])]
     );
 }
+
+/// `crossdock ack` streams: the first interchange's acknowledgment comes out while the input
+/// is still open, and the second follows when its interchange arrives.
+#[test]
+fn each_interchange_is_acknowledged_as_soon_as_it_ends() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let first = std::fs::read_to_string(fixture("crossdock_850_5010.edi")).unwrap();
+    let second = first.replace("000000101", "000000102").replace("*101*", "*102*").replace("GE*1*101", "GE*1*102");
+    assert_ne!(first, second);
+    let mut child = crate::support::crossdock()
+        .args(["ack", "--partners", &partners_dir(), "--data-dir", &dir.path().display().to_string(), "-"])
+        .env(FIXED_TIME.0, FIXED_TIME.1)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // Everything written to stdout, as it comes.
+    let (sent, received) = mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0; 4096];
+        while let Ok(n @ 1..) = stdout.read(&mut buf) {
+            if sent.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut output = Vec::new();
+    let mut wait_for_interchanges = |output: &mut Vec<u8>, count: usize| {
+        while String::from_utf8_lossy(output).matches("IEA*").count() < count {
+            match received.recv_timeout(Duration::from_secs(60)) {
+                Ok(bytes) => output.extend(bytes),
+                Err(_) => panic!(
+                    "no acknowledgment {count} after a minute with the input still open (crossdock ack waited for the \
+                     end of the input?); got {:?}",
+                    String::from_utf8_lossy(output)
+                ),
+            }
+        }
+    };
+
+    stdin.write_all(first.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    wait_for_interchanges(&mut output, 1);
+    stdin.write_all(second.as_bytes()).unwrap();
+    drop(stdin);
+    wait_for_interchanges(&mut output, 2);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    assert!(status.success());
+
+    let acks = json_lines(&run(&["parse", "-"], Some(&output)));
+    assert_eq!(acks.len(), 2);
+    for (ack, group) in acks.iter().zip(["101", "102"]) {
+        assert_eq!(ack["id"], "999");
+        assert_eq!(body(ack)[0], serde_json::json!(["AK1", "PO", group, "005010"]), "{ack}");
+    }
+    // Each has its own control numbers.
+    assert_ne!(acks[0]["interchange"]["control_number"], acks[1]["interchange"]["control_number"]);
+}
