@@ -216,7 +216,7 @@ fn each_interchange_is_acknowledged_as_soon_as_it_ends() {
         }
     });
     let mut output = Vec::new();
-    let mut wait_for_interchanges = |output: &mut Vec<u8>, count: usize| {
+    let wait_for_interchanges = |output: &mut Vec<u8>, count: usize| {
         while String::from_utf8_lossy(output).matches("IEA*").count() < count {
             match received.recv_timeout(Duration::from_secs(60)) {
                 Ok(bytes) => output.extend(bytes),
