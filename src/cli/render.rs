@@ -338,7 +338,7 @@ fn render_batch(renderer: &InterchangeRenderer<'_>, batch: &Batch) -> Rendered {
         Ok(text) => render_documents(renderer, batch, serde_json::Deserializer::from_str(text), &mut rendered),
         Err(_) => render_documents(renderer, batch, serde_json::Deserializer::from_slice(&batch.json), &mut rendered),
     }
-    rendered.lines = batch.json.iter().filter(|&&b| b == b'\n').count() as u64;
+    rendered.lines = memchr::memchr_iter(b'\n', &batch.json).count() as u64;
     rendered
 }
 
