@@ -58,6 +58,10 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1
 /// Past this many pages (4 KiB each) of WAL the writer checkpoints itself, in case the
 /// checkpointer cannot keep up.
 const WAL_PAGES_MAX: i64 = 16_384;
+/// The WAL file is reused from its start, not truncated, once a checkpoint has copied it all;
+/// a WAL grown far past this while a reader held on to it (a long export during a burst) is
+/// cut back to it at the next restart instead of keeping its size for good.
+const WAL_BYTES_KEPT: i64 = WAL_PAGES_MAX * 4096;
 
 /// Who waits on a write: a sender holding a connection open for its answer, or the gateway's
 /// own work (processing, delivery, transmissions), which can wait a little.
@@ -160,6 +164,7 @@ impl SqliteStore {
         // The checkpointer takes over from the writer (see `checkpoint_loop`); the writer
         // still checkpoints itself should the WAL grow past this many pages.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_PAGES_MAX)?;
+        conn.pragma_update(None, "journal_size_limit", WAL_BYTES_KEPT)?;
         let checkpoints = open_connection(path, false)?;
         let (tx, rx) = mpsc::channel::<(Lane, Op)>();
         let thread = std::thread::Builder::new()
@@ -1733,6 +1738,35 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         assert!(size() >= before + 250 * 8000, "the database file is {} bytes, was {before}", size());
+    }
+
+    #[test]
+    fn a_wal_grown_while_a_reader_held_it_is_cut_back_once_checkpointed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite");
+        let store = SqliteStore::open(&path).unwrap();
+        let wal_size = || std::fs::metadata(dir.path().join("db.sqlite-wal")).map_or(0, |m| m.len());
+        // A reader in a transaction keeps every frame after its snapshot in the WAL.
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN; SELECT COUNT(*) FROM messages;").unwrap();
+        let body = "X".repeat(64 * 1024);
+        let grown_past = WAL_BYTES_KEPT as u64 + 8 * 1024 * 1024;
+        while wal_size() < grown_past {
+            let receivers: Vec<_> = (0..64).map(|_| store.accept(message(&body))).collect();
+            for r in receivers {
+                r.blocking_recv().unwrap().unwrap();
+            }
+        }
+        reader.execute_batch("COMMIT").unwrap();
+        drop(reader);
+        // Once the checkpointer has copied the WAL, the next commit starts it over and cuts
+        // the file back.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while wal_size() > WAL_BYTES_KEPT as u64 && std::time::Instant::now() < deadline {
+            store.accept(message("one more")).blocking_recv().unwrap().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(wal_size() <= WAL_BYTES_KEPT as u64, "the WAL is still {} bytes", wal_size());
     }
 
     #[test]
