@@ -72,7 +72,7 @@ pub fn run(args: Args) -> u8 {
             }
         }
     }
-    // Errors after the last interchange (or in an input with none).
+    // What is left: errors after the last interchange, or an interchange the input cut short.
     if let Err(code) = out.acknowledge(processor.take()) {
         return code;
     }
