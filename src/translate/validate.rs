@@ -11,7 +11,7 @@ use super::SetContext;
 use crate::canonical::{Date, Decimal, Time};
 
 /// Checks an X12 segment whose element texts are `values`; returns whether it was free of
-/// errors. Runs on every mapped segment, so it allocates only when it reports.
+/// errors, which go to `cx` located at `segment`.
 pub(crate) fn x12(
     cx: &mut SetContext<'_>,
     segment: &Segment<'_>,
@@ -20,13 +20,37 @@ pub(crate) fn x12(
     values: &[Cow<'_, str>],
 ) -> bool {
     let before = cx.errors.len();
+    x12_problems(def, values, |p| cx.error(p.kind, segment, position, p.element, p.reference, p.value));
+    cx.errors.len() == before
+}
+
+/// One problem of a segment, apart from where the segment stands.
+pub(crate) struct Problem<'v> {
+    pub kind: DataErrorKind,
+    /// Element position (1-based).
+    pub element: Option<u16>,
+    /// The element's dictionary reference number.
+    pub reference: Option<u16>,
+    pub value: Option<&'v str>,
+}
+
+/// What `x12` checks, each problem handed to `report` in order: the same rules for a segment
+/// read from bytes and for one about to be written (`check_tree`). Runs on every mapped
+/// segment, so it allocates only when it reports.
+pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut report: impl FnMut(Problem<'v>)) {
+    // Elements reported so far: a conditional element already reported is not reported again.
+    let reported = std::cell::RefCell::new(Vec::<u16>::new());
+    let mut report = |problem: Problem<'v>| {
+        reported.borrow_mut().extend(problem.element);
+        report(problem);
+    };
     let present = |i: u8| values.get(usize::from(i) - 1).is_some_and(|v| !v.is_empty());
     let name_of = |i: usize| format!("{}{:02}", def.tag, i);
 
     if values.len() > def.elements.len() && values[def.elements.len()..].iter().any(|v| !v.is_empty()) {
         let last = values.iter().rposition(|v| !v.is_empty()).unwrap_or(values.len() - 1) + 1;
         let kind = DataErrorKind::TooManyElements { segment: def.tag.to_owned(), max: def.elements.len(), found: last };
-        cx.error(kind, segment, position, Some(last as u16), None, None);
+        report(Problem { kind, element: Some(last as u16), reference: None, value: None });
     }
     for (i, element) in def.elements.iter().enumerate() {
         let position_in_segment = i + 1;
@@ -37,7 +61,8 @@ pub(crate) fn x12(
                     element: name_of(position_in_segment),
                     name: element.name,
                 };
-                cx.error(kind, segment, position, Some(position_in_segment as u16), Some(element.reference), None);
+                let (element, reference) = (Some(position_in_segment as u16), Some(element.reference));
+                report(Problem { kind, element, reference, value: None });
             }
             continue;
         }
@@ -71,14 +96,8 @@ pub(crate) fn x12(
                         value: value.to_owned(),
                     },
                 };
-                cx.error(
-                    kind,
-                    segment,
-                    position,
-                    Some(position_in_segment as u16),
-                    Some(element.reference),
-                    Some(value),
-                );
+                let (element, reference) = (Some(position_in_segment as u16), Some(element.reference));
+                report(Problem { kind, element, reference, value: Some(value) });
                 continue;
             }
         };
@@ -89,7 +108,8 @@ pub(crate) fn x12(
                 min: element.min.into(),
                 found: length,
             };
-            cx.error(kind, segment, position, Some(position_in_segment as u16), Some(element.reference), Some(value));
+            let (element, reference) = (Some(position_in_segment as u16), Some(element.reference));
+            report(Problem { kind, element, reference, value: Some(value) });
         } else if length > usize::from(element.max) {
             let kind = DataErrorKind::TooLong {
                 element: name_of(position_in_segment),
@@ -97,7 +117,8 @@ pub(crate) fn x12(
                 max: element.max.into(),
                 found: length,
             };
-            cx.error(kind, segment, position, Some(position_in_segment as u16), Some(element.reference), Some(value));
+            let (element, reference) = (Some(position_in_segment as u16), Some(element.reference));
+            report(Problem { kind, element, reference, value: Some(value) });
         }
     }
     for note in def.notes {
@@ -128,7 +149,12 @@ pub(crate) fn x12(
                         other: name_of(first.into()),
                         note: note.label(),
                     };
-                    cx.error(kind, segment, position, Some(second.into()), Some(element.reference), None);
+                    report(Problem {
+                        kind,
+                        element: Some(second.into()),
+                        reference: Some(element.reference),
+                        value: None,
+                    });
                 }
                 continue;
             }
@@ -137,8 +163,7 @@ pub(crate) fn x12(
         for i in missing {
             // An element already reported as mandatory-missing is not reported again.
             let element = &def.elements[usize::from(i) - 1];
-            let already = cx.errors[before..].iter().any(|e| e.location.element == Some(i.into()));
-            if already {
+            if reported.borrow().contains(&u16::from(i)) {
                 continue;
             }
             let kind = DataErrorKind::ConditionalElementMissing {
@@ -147,10 +172,9 @@ pub(crate) fn x12(
                 note: note.label(),
                 rule: describe(note, def.tag),
             };
-            cx.error(kind, segment, position, Some(i.into()), Some(element.reference), None);
+            report(Problem { kind, element: Some(i.into()), reference: Some(element.reference), value: None });
         }
     }
-    cx.errors.len() == before
 }
 
 /// Digits of an X12 N value (`-12`), or `None` when it is not one.
