@@ -120,6 +120,51 @@ pub fn check_rendered(standard: Standard, delimiters: crossdock_parsers::Delimit
     cx.errors
 }
 
+/// Whether the body of a written X12 transaction set passes `check_rendered`, judged from its
+/// tree without reading the bytes back: each element's text is what the bytes hold
+/// (repetitions and components joined by their separators). `None` when the tree cannot vouch
+/// for the bytes (a delimiter that is not ASCII, a value with a control character, which the
+/// tokenizer reads as a line break): then the bytes must be checked.
+pub fn x12_body_verdict(
+    segments: &[crossdock_parsers::tree::Segment],
+    delimiters: crossdock_parsers::Delimiters,
+) -> Option<bool> {
+    let ascii = [Some(delimiters.element), Some(delimiters.component), delimiters.repetition, Some(delimiters.segment)]
+        .into_iter()
+        .flatten()
+        .all(|d| d.is_ascii());
+    if !ascii {
+        return None;
+    }
+    let mut values: Vec<Cow<'_, str>> = Vec::new();
+    for segment in segments {
+        let Some(def) = dictionary::x12_segment(&segment.tag) else { continue };
+        values.clear();
+        for element in &segment.elements {
+            let text = match element.0.as_slice() {
+                [components] if components.len() == 1 => Cow::Borrowed(components[0].as_str()),
+                repetitions => Cow::Owned(
+                    repetitions
+                        .iter()
+                        .map(|components| components.join(char::from(delimiters.component).encode_utf8(&mut [0; 4])))
+                        .collect::<Vec<_>>()
+                        .join(delimiters.repetition.map(char::from).unwrap_or_default().encode_utf8(&mut [0; 4])),
+                ),
+            };
+            if text.bytes().any(|b| b < 0x20) {
+                return None;
+            }
+            values.push(text);
+        }
+        let mut passes = true;
+        validate::x12_problems(def, &values, |_| passes = false);
+        if !passes {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
 /// The envelope a transaction set came in.
 pub fn envelope(set: &TransactionSet<'_>) -> Envelope {
     let interchange = set.interchange();
