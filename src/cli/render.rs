@@ -230,39 +230,95 @@ struct Boundaries {
 
 impl Boundaries {
     /// Scans `bytes`; returns the end (exclusive) of the last complete document in them and
-    /// how many documents ended. A plain loop over the bytes: canonical JSON has a quote every
-    /// few bytes, and jumping from one to the next with memchr took twice as long.
+    /// how many documents ended. Eight bytes at a time: canonical JSON has a quote every few
+    /// bytes, so looking for the next one (memchr) took twice as long as a plain loop, and the
+    /// plain loop was about a tenth of `crossdock render`'s time. A word holding a backslash
+    /// (rare: only escapes have one) goes byte by byte.
     fn scan(&mut self, bytes: &[u8]) -> (Option<usize>, u64) {
         let mut last = None;
         let mut ended = 0;
-        let Boundaries { mut depth, mut in_string, mut escaped } = *self;
-        for (i, &byte) in bytes.iter().enumerate() {
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if byte == b'\\' {
-                    escaped = true;
-                } else if byte == b'"' {
-                    in_string = false;
-                }
-                continue;
-            }
-            match byte {
-                b'"' => in_string = true,
-                b'{' => depth += 1,
-                b'}' if depth > 0 => {
-                    depth -= 1;
-                    if depth == 0 {
-                        last = Some(i + 1);
+        let mut words = bytes.chunks_exact(8);
+        let mut at = 0;
+        for word in words.by_ref() {
+            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            let backslashes = bytes_equal(word, b'\\');
+            if self.escaped || backslashes != 0 {
+                for (k, &byte) in word.to_le_bytes().iter().enumerate() {
+                    if self.step(byte) {
+                        last = Some(at + k + 1);
                         ended += 1;
                     }
                 }
-                _ => {}
+            } else {
+                // Without escapes, the bytes inside a string are those after an odd number of
+                // quotes (counting from the word's start, and the state it starts in).
+                let quotes = bytes_equal(word, b'"');
+                let mut inside = quotes ^ (quotes << 8);
+                inside ^= inside << 16;
+                inside ^= inside << 32;
+                if self.in_string {
+                    inside ^= HIGH_BITS;
+                }
+                let opens = bytes_equal(word, b'{') & !inside;
+                let mut braces = (opens | bytes_equal(word, b'}')) & !inside;
+                while braces != 0 {
+                    let bit = braces.trailing_zeros();
+                    braces &= braces - 1;
+                    if opens & (1 << bit) != 0 {
+                        self.depth += 1;
+                    } else if self.depth > 0 {
+                        self.depth -= 1;
+                        if self.depth == 0 {
+                            last = Some(at + bit as usize / 8 + 1);
+                            ended += 1;
+                        }
+                    }
+                }
+                self.in_string ^= quotes.count_ones() % 2 == 1;
+            }
+            at += 8;
+        }
+        for (k, &byte) in words.remainder().iter().enumerate() {
+            if self.step(byte) {
+                last = Some(at + k + 1);
+                ended += 1;
             }
         }
-        *self = Boundaries { depth, in_string, escaped };
         (last, ended)
     }
+
+    /// One byte; returns whether a document ended with it.
+    fn step(&mut self, byte: u8) -> bool {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if byte == b'\\' {
+                self.escaped = true;
+            } else if byte == b'"' {
+                self.in_string = false;
+            }
+            return false;
+        }
+        match byte {
+            b'"' => self.in_string = true,
+            b'{' => self.depth += 1,
+            b'}' if self.depth > 0 => {
+                self.depth -= 1;
+                return self.depth == 0;
+            }
+            _ => {}
+        }
+        false
+    }
+}
+
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` that equals `byte`, exactly (no carry crosses bytes).
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    const LOW_SEVEN: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let x = word ^ (u64::from(byte) * 0x0101_0101_0101_0101);
+    !(((x & LOW_SEVEN) + LOW_SEVEN) | x | LOW_SEVEN)
 }
 
 /// Reads the input and submits batches of whole documents; returns how many documents were
@@ -375,6 +431,29 @@ fn render_documents<'de, R: serde_json::de::Read<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Eight bytes at a time or one by one, from any state, cut anywhere: the same ends.
+        #[test]
+        fn words_and_single_bytes_find_the_same_ends(
+            text in proptest::collection::vec(prop::sample::select(b"{}\"\\a \n:[],".to_vec()), 0..200),
+            cut in 0usize..200,
+            start in (0u32..3, any::<bool>(), any::<bool>()),
+        ) {
+            let start = Boundaries { depth: start.0, in_string: start.1, escaped: start.1 && start.2 };
+            let cut = cut.min(text.len());
+            let mut fast = start;
+            let (first, n1) = fast.scan(&text[..cut]);
+            let (second, n2) = fast.scan(&text[cut..]);
+            let mut slow = start;
+            let ends: Vec<usize> = (0..text.len()).filter(|&i| slow.step(text[i])).map(|i| i + 1).collect();
+            prop_assert_eq!(n1 + n2, ends.len() as u64);
+            prop_assert_eq!(first, ends.iter().copied().rfind(|&e| e <= cut));
+            prop_assert_eq!(second.map(|e| e + cut), ends.iter().copied().rfind(|&e| e > cut));
+            prop_assert_eq!((fast.depth, fast.in_string, fast.escaped), (slow.depth, slow.in_string, slow.escaped));
+        }
+    }
 
     #[test]
     fn documents_end_where_braces_close_outside_strings_whatever_the_reads() {
