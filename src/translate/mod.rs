@@ -143,6 +143,7 @@ pub fn x12_body_verdict(
         for element in &segment.elements {
             let text = match element.0.as_slice() {
                 [components] if components.len() == 1 => Cow::Borrowed(components[0].as_str()),
+                // Written already: repetitions had a separator, or the writer refused them.
                 repetitions => Cow::Owned(
                     repetitions
                         .iter()

@@ -35,8 +35,8 @@ pub(crate) struct Problem<'v> {
 }
 
 /// What `x12` checks, each problem handed to `report` in order: the same rules for a segment
-/// read from bytes and for one about to be written (`check_tree`). Runs on every mapped
-/// segment, so it allocates only when it reports.
+/// read from bytes and for a rendered one judged from its tree (`x12_body_verdict`). Runs on
+/// every mapped segment, so it allocates only when it reports.
 pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut report: impl FnMut(Problem<'v>)) {
     // Elements reported so far: a conditional element already reported is not reported again.
     let reported = std::cell::RefCell::new(Vec::<u16>::new());
