@@ -268,21 +268,23 @@ pub(crate) fn edifact(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: 
             }
             for (j, component_def) in element_def.components.iter().enumerate() {
                 let value = components.get(j).map(|c| c.text()).unwrap_or_default();
-                let label = format!("{} {}", def.tag, component_def.code);
+                // Named only when reported: this runs for every component of every segment.
+                let label = || format!("{} {}", def.tag, component_def.code);
                 let mut location_component = Some((j + 1) as u16);
                 if element_def.components.len() == 1 {
                     location_component = None;
                 }
                 if value.is_empty() {
                     if component_def.mandatory {
-                        let kind = DataErrorKind::MandatoryElementMissing { element: label, name: component_def.name };
+                        let kind =
+                            DataErrorKind::MandatoryElementMissing { element: label(), name: component_def.name };
                         cx.error_at(kind, segment, position, Some(position_in_segment), location_component, None);
                     }
                     continue;
                 }
                 if component_def.kind == EdiKind::N && Decimal::parse_edi(&value, cx.decimal_mark).is_none() {
                     let kind = DataErrorKind::InvalidCharacters {
-                        element: label,
+                        element: label(),
                         name: component_def.name,
                         expected: "a number",
                         value: value.clone().into_owned(),
@@ -297,7 +299,7 @@ pub(crate) fn edifact(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: 
                 };
                 if length > usize::from(component_def.max) {
                     let kind = DataErrorKind::TooLong {
-                        element: label,
+                        element: label(),
                         name: component_def.name,
                         max: component_def.max.into(),
                         found: length,
