@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use crossdock_parsers::tree::SmallVec;
 use crossdock_parsers::Segment;
 
 use super::dictionary::{EdiKind, EdiSegmentDef, Kind, SegmentDef, SyntaxNote, Usage};
@@ -230,7 +231,8 @@ fn describe(note: &SyntaxNote, tag: &str) -> String {
 /// Checks an EDIFACT segment; returns whether it was free of errors.
 pub(crate) fn edifact(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: u32, def: &EdiSegmentDef) -> bool {
     let before = cx.errors.len();
-    let elements: Vec<_> = segment.elements().collect();
+    // On the stack: this runs for every segment, and EDIFACT segments are short.
+    let elements: SmallVec<[_; 16]> = segment.elements().collect();
     if elements.len() > def.elements.len() && elements[def.elements.len()..].iter().any(|e| !e.is_empty()) {
         let kind = DataErrorKind::TooManyElements {
             segment: def.tag.to_owned(),
@@ -255,7 +257,7 @@ pub(crate) fn edifact(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: 
         }
         let Some(element) = element else { continue };
         for repetition in element.repetitions() {
-            let components: Vec<_> = repetition.components().collect();
+            let components: SmallVec<[_; 8]> = repetition.components().collect();
             if components.len() > element_def.components.len()
                 && components[element_def.components.len()..].iter().any(|c| !c.is_empty())
             {
