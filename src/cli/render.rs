@@ -35,6 +35,9 @@ pub struct Args {
 
 /// A batch closes at the first document boundary after this many bytes of JSON.
 const BATCH_BYTES: usize = 256 * 1024;
+/// A document still open after this many bytes is refused: memory stays bounded whatever the
+/// input (the largest transaction set the parser accepts, 32 MiB, makes about 100 MiB of JSON).
+const DOCUMENT_BYTES_MAX: usize = 256 * 1024 * 1024;
 /// Problems reported before the rest are only counted.
 const PROBLEMS_SHOWN: usize = 100;
 
@@ -100,7 +103,7 @@ pub fn run(args: Args) -> u8 {
     let mut lines = 0u64;
     let read = run_ordered(
         workers(),
-        |submit| read_batches(source, first.transaction_set, submit),
+        |submit| read_batches(source, first.transaction_set, DOCUMENT_BYTES_MAX, submit),
         |batch: Batch| render_batch(&renderer, &batch),
         |rendered: Rendered| {
             problem_count += rendered.problems.len();
@@ -121,6 +124,11 @@ pub fn run(args: Args) -> u8 {
     );
     let documents = match read {
         Ok(documents) => documents,
+        // The input, not the reading of it, is at fault: a document without an end.
+        Err(err) if err.kind() == io::ErrorKind::InvalidData => {
+            eprintln!("{name}: {err}");
+            return EXIT_INVALID;
+        }
         Err(err) => {
             eprintln!("crossdock: cannot read {name}: {err}");
             return EXIT_USAGE;
@@ -326,6 +334,7 @@ fn bytes_equal(word: u64, byte: u8) -> u64 {
 fn read_batches(
     mut source: impl Read,
     first_set_number: u64,
+    document_bytes_max: usize,
     submit: &mut dyn FnMut(Batch) -> bool,
 ) -> io::Result<u64> {
     const READ_BYTES: usize = 64 * 1024;
@@ -367,6 +376,11 @@ fn read_batches(
             boundary_documents += ended;
         }
         scanned = pending.len();
+        if pending.len() - boundary > document_bytes_max {
+            let number = documents + boundary_documents + 1;
+            let message = format!("document {number} does not end within {} MiB", document_bytes_max >> 20);
+            return Err(io::Error::new(io::ErrorKind::InvalidData, message));
+        }
         if boundary >= BATCH_BYTES {
             if !submit_up_to(&mut pending, boundary, boundary_documents, &mut documents) {
                 return Ok(documents);
@@ -453,6 +467,19 @@ mod tests {
             prop_assert_eq!(second.map(|e| e + cut), ends.iter().copied().rfind(|&e| e > cut));
             prop_assert_eq!((fast.depth, fast.in_string, fast.escaped), (slow.depth, slow.in_string, slow.escaped));
         }
+    }
+
+    #[test]
+    fn a_document_that_does_not_end_is_refused_once_past_the_limit() {
+        // Two whole documents, then one that never closes (a string that runs on).
+        let mut input = b"{\"a\":1}\n{\"b\":2}\n{\"c\":\"".to_vec();
+        input.resize(3 * 1024 * 1024, b'x');
+        let err = read_batches(&input[..], 1, 2 * 1024 * 1024, &mut |_| true).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(err.to_string(), "document 3 does not end within 2 MiB");
+        // Under the limit, the same input is read to its end and handed over for the worker
+        // to report.
+        assert_eq!(read_batches(&input[..], 1, 4 * 1024 * 1024, &mut |_| true).unwrap(), 3);
     }
 
     #[test]
