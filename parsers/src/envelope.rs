@@ -326,7 +326,26 @@ impl<'a> TransactionSet<'a> {
     /// not to keep segments (`--check` mode) or the set broke a size limit.
     pub fn segments(&self) -> impl ExactSizeIterator<Item = Segment<'a>> + 'a {
         let (buf, base, delimiters) = (self.buf, self.base, self.interchange.delimiters);
-        self.spans.iter().map(move |span| span.segment(buf, base, delimiters))
+        // The set's bytes are checked as UTF-8 once, here, rather than segment by segment
+        // (short runs, each paying the check's set-up) when their elements are read.
+        let (from, text) = match self.byte_range() {
+            Some((from, to)) => (from, buf.get(from..to).and_then(|bytes| std::str::from_utf8(bytes).ok())),
+            None => (0, None),
+        };
+        self.spans.iter().map(move |span| {
+            let segment = span.segment(buf, base, delimiters);
+            let start = (span.start.saturating_sub(base) as usize).checked_sub(from);
+            let text = text.zip(start).and_then(|(text, start)| text.get(start..start + span.len as usize));
+            segment.with_text(text)
+        })
+    }
+
+    /// Where the set's segments lie in `buf`, header to trailer.
+    fn byte_range(&self) -> Option<(usize, usize)> {
+        let (first, last) = (self.spans.first()?, self.spans.last()?);
+        let from = first.start.saturating_sub(self.base) as usize;
+        let to = (last.start + u64::from(last.len)).saturating_sub(self.base) as usize;
+        Some((from, to))
     }
 
     /// The segments between header and trailer.
@@ -360,12 +379,8 @@ impl TransactionSet<'_> {
     /// An owned copy that can outlive the reader's buffer, e.g. to be translated on another
     /// thread while the reader goes on. Copies the set's bytes once.
     pub fn to_owned_set(&self) -> OwnedTransactionSet {
-        let (base, buf) = match (self.spans.first(), self.spans.last()) {
-            (Some(first), Some(last)) => {
-                let from = first.start.saturating_sub(self.base) as usize;
-                let to = (last.start + u64::from(last.len)).saturating_sub(self.base) as usize;
-                (first.start, self.buf.get(from..to).unwrap_or_default().to_vec())
-            }
+        let (base, buf) = match (self.spans.first(), self.byte_range()) {
+            (Some(first), Some((from, to))) => (first.start, self.buf.get(from..to).unwrap_or_default().to_vec()),
             _ => (self.base, Vec::new()),
         };
         OwnedTransactionSet {

@@ -114,12 +114,18 @@ impl SegmentFlags {
     }
 }
 
+/// The texts of a segment's elements.
+pub type ElementTexts<'a> = Vec<Cow<'a, str>>;
+
 /// One segment, borrowed from the input.
 #[derive(Clone, Copy, Debug)]
 pub struct Segment<'a> {
     tag: Tag,
     /// Bytes from the tag up to (not including) the terminator.
     raw: &'a [u8],
+    /// `raw` as text, when the transaction set it came in was checked as UTF-8 as a whole
+    /// (`with_text`): then its elements need no check of their own.
+    text: Option<&'a str>,
     /// Index in `raw` where the elements start (at the first element separator).
     data_start: usize,
     delimiters: Delimiters,
@@ -138,7 +144,12 @@ impl<'a> Segment<'a> {
         number: u64,
         flags: SegmentFlags,
     ) -> Self {
-        Segment { tag, raw, data_start: data_start.min(raw.len()), delimiters, offset, number, flags }
+        Segment { tag, raw, text: None, data_start: data_start.min(raw.len()), delimiters, offset, number, flags }
+    }
+
+    /// The same segment, known to be the text `text` (whose bytes are `raw`).
+    pub(crate) fn with_text(self, text: Option<&'a str>) -> Self {
+        Segment { text: text.filter(|t| std::ptr::eq(t.as_bytes(), self.raw)), ..self }
     }
 
     pub fn tag(&self) -> Tag {
@@ -187,20 +198,31 @@ impl<'a> Segment<'a> {
     /// The text of every element, in order, empty ones included: what `elements()` then
     /// `text()` on each gives, but a segment of plain text is checked as UTF-8 once rather
     /// than element by element (the translation's hot path).
-    pub fn element_texts(&self) -> Vec<Cow<'a, str>> {
+    pub fn element_texts(&self) -> ElementTexts<'a> {
         let data = &self.raw[self.data_start..];
-        let Some((_, rest)) = data.split_first() else { return Vec::new() };
+        let Some((_, rest)) = data.split_first() else { return ElementTexts::new() };
         let plain = !self.flags.contains(SegmentFlags::RELEASE)
             && !self.flags.contains(SegmentFlags::LINE_BREAKS)
             && self.delimiters.element.is_ascii();
-        if let (true, Ok(text)) = (plain, std::str::from_utf8(rest)) {
-            // Sized once: collecting from `split` grew the vector (and copied it) several times
-            // for a segment of a dozen elements.
-            let separator = self.delimiters.element;
-            let mut texts = Vec::with_capacity(rest.iter().filter(|&&b| b == separator).count() + 1);
-            // An ASCII separator always falls on a character boundary.
-            texts.extend(text.split(char::from(separator)).map(Cow::Borrowed));
-            return texts;
+        if plain {
+            // The element separator is ASCII, so the data after it starts on a character
+            // boundary, and so does every piece split at it.
+            let text = match self.text {
+                Some(text) => text.get(self.data_start + 1..),
+                None => std::str::from_utf8(rest).ok(),
+            };
+            if let Some(text) = text {
+                // One pass over the separators. Sixteen elements hold nearly every segment: a
+                // vector grown from empty was copied several times for a dozen elements.
+                let mut texts = Vec::with_capacity(16);
+                let mut start = 0;
+                for at in memchr::memchr_iter(self.delimiters.element, rest) {
+                    texts.push(Cow::Borrowed(text.get(start..at).unwrap_or_default()));
+                    start = at + 1;
+                }
+                texts.push(Cow::Borrowed(text.get(start..).unwrap_or_default()));
+                return texts;
+            }
         }
         self.elements().map(|e| e.text()).collect()
     }
@@ -585,7 +607,10 @@ mod tests {
             raw.extend_from_slice(&data);
             let s = seg(&raw, 3, d, flags);
             let one_by_one: Vec<_> = s.elements().map(|e| e.text()).collect();
-            proptest::prop_assert_eq!(s.element_texts(), one_by_one);
+            proptest::prop_assert_eq!(&s.element_texts(), &one_by_one);
+            // As a transaction set checked as UTF-8 as a whole hands it out.
+            let text = s.with_text(std::str::from_utf8(&raw).ok());
+            proptest::prop_assert_eq!(&text.element_texts(), &one_by_one);
         }
     }
 }

@@ -12,6 +12,16 @@ pub struct Date(String);
 impl Date {
     /// From `CCYYMMDD`, or `YYMMDD` (years below 50 are 20YY, others 19YY, as X12 readers do).
     pub fn from_edi(text: &str) -> Option<Date> {
+        let (year, month, day) = Date::edi_parts(text)?;
+        Date::checked(year, month, day)
+    }
+
+    /// Whether `text` is a date `from_edi` reads; without building it, for validation.
+    pub fn is_edi(text: &str) -> bool {
+        Date::edi_parts(text).is_some_and(|(year, month, day)| Date::exists(year, month, day))
+    }
+
+    fn edi_parts(text: &str) -> Option<(u32, u32, u32)> {
         let digits = text.as_bytes();
         if !digits.iter().all(u8::is_ascii_digit) {
             return None;
@@ -24,19 +34,23 @@ impl Date {
             }
             _ => return None,
         };
-        Date::checked(year, number(&rest[..2]), number(&rest[2..]))
+        Some((year, number(&rest[..2]), number(&rest[2..])))
     }
 
-    fn checked(year: u32, month: u32, day: u32) -> Option<Date> {
+    fn exists(year: u32, month: u32, day: u32) -> bool {
         let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
             2 if leap => 29,
             2 => 28,
-            _ => return None,
+            _ => return false,
         };
-        if !(1..=days).contains(&day) || year > 9999 {
+        (1..=days).contains(&day) && year <= 9999
+    }
+
+    fn checked(year: u32, month: u32, day: u32) -> Option<Date> {
+        if !Date::exists(year, month, day) {
             return None;
         }
         // Written by hand: this runs for every date of every document, and of every date
@@ -121,21 +135,25 @@ impl Time {
     /// From `HHMM` or `HHMMSS`. Decimal seconds are not represented (the segment stays whole
     /// in `extensions` instead).
     pub fn from_edi(text: &str) -> Option<Time> {
+        let (h, m, s) = Time::edi_parts(text)?;
+        Some(Time(match s {
+            Some(s) => format!("{h:02}:{m:02}:{s:02}"),
+            None => format!("{h:02}:{m:02}"),
+        }))
+    }
+
+    /// Whether `text` is a time `from_edi` reads; without building it, for validation.
+    pub fn is_edi(text: &str) -> bool {
+        Time::edi_parts(text).is_some()
+    }
+
+    fn edi_parts(text: &str) -> Option<(u32, u32, Option<u32>)> {
         if !(text.len() == 4 || text.len() == 6) || !text.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let (h, m): (u32, u32) = (text[..2].parse().ok()?, text[2..4].parse().ok()?);
-        if h > 23 || m > 59 {
-            return None;
-        }
-        if text.len() == 6 {
-            let s: u32 = text[4..].parse().ok()?;
-            if s > 59 {
-                return None;
-            }
-            return Some(Time(format!("{h:02}:{m:02}:{s:02}")));
-        }
-        Some(Time(format!("{h:02}:{m:02}")))
+        let (h, m) = (number(&text.as_bytes()[..2]), number(&text.as_bytes()[2..4]));
+        let s = (text.len() == 6).then(|| number(&text.as_bytes()[4..]));
+        (h <= 23 && m <= 59 && s.is_none_or(|s| s <= 59)).then_some((h, m, s))
     }
 
     pub fn parse_iso(text: &str) -> Option<Time> {
@@ -177,6 +195,15 @@ impl JsonSchema for Time {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Validation's checks agree with what translation reads.
+        #[test]
+        fn validation_agrees_with_reading(text in "[0-9]{0,9}|[0-9 a-]{4,8}") {
+            proptest::prop_assert_eq!(Date::is_edi(&text), Date::from_edi(&text).is_some());
+            proptest::prop_assert_eq!(Time::is_edi(&text), Time::from_edi(&text).is_some());
+        }
+    }
 
     #[test]
     fn dates() {

@@ -310,7 +310,7 @@ impl Rank {
 }
 
 /// The text of each element of a segment (empty for absent ones).
-pub(crate) fn texts<'a>(segment: &Segment<'a>) -> Vec<Cow<'a, str>> {
+pub(crate) fn texts<'a>(segment: &Segment<'a>) -> crossdock_parsers::ElementTexts<'a> {
     segment.element_texts()
 }
 

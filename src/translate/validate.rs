@@ -72,7 +72,8 @@ pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut
             Kind::Id | Kind::An => Ok(value.chars().count()),
             Kind::N(_) => whole_number_digits(value).ok_or("a whole number"),
             Kind::R => decimal_digits(value).ok_or("a decimal number"),
-            Kind::Dt => valid_date(value).then_some(value.len()).ok_or("date"),
+            // CCYYMMDD, or YYMMDD as versions before 004 write it, naming a real day.
+            Kind::Dt => Date::is_edi(value).then_some(value.len()).ok_or("date"),
             Kind::Tm => valid_time(value).then_some(value.len()).ok_or("time"),
         };
         let length = match checked_length {
@@ -199,18 +200,11 @@ fn decimal_digits(value: &str) -> Option<usize> {
     (digits > 0 && points <= 1).then_some(digits)
 }
 
-/// CCYYMMDD, or YYMMDD as versions before 004 write it, naming a real day.
-fn valid_date(value: &str) -> bool {
-    (value.len() == 8 || value.len() == 6)
-        && value.bytes().all(|b| b.is_ascii_digit())
-        && Date::from_edi(value).is_some()
-}
-
 /// HHMM, HHMMSS, HHMMSSd or HHMMSSdd.
 fn valid_time(value: &str) -> bool {
     (4..=8).contains(&value.len())
         && value.bytes().all(|b| b.is_ascii_digit())
-        && Time::from_edi(&value[..if value.len() >= 6 { 6 } else { 4 }]).is_some()
+        && Time::is_edi(&value[..if value.len() >= 6 { 6 } else { 4 }])
 }
 
 fn describe(note: &SyntaxNote, tag: &str) -> String {
