@@ -79,9 +79,12 @@ impl Decimal {
 
     /// The value written with `mark` as decimal mark (for EDIFACT interchanges that declare `,`).
     pub fn to_edi(&self, mark: u8) -> String {
-        let text = self.to_string();
+        // Not `to_string`: rendering writes every quantity and price, and the formatter's
+        // machinery cost more than the digits.
+        let mut buf = [0; TEXT_MAX];
+        let text = self.write_text(&mut buf);
         if mark == b'.' {
-            text
+            text.to_owned()
         } else {
             text.replace('.', &(mark as char).to_string())
         }

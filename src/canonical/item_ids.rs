@@ -108,7 +108,8 @@ impl<'de> Deserialize<'de> for ItemIds {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ItemIds, A::Error> {
-                let mut ids = ItemIds::new();
+                // A line carries one to five ids: sized once rather than grown from empty.
+                let mut ids = ItemIds(Vec::with_capacity(access.size_hint().unwrap_or(4)));
                 while let Some((key, value)) = access.next_entry::<String, String>()? {
                     if ids.contains_key(&key) {
                         return Err(serde::de::Error::custom(format!("item id kind {key:?} appears twice")));

@@ -22,7 +22,7 @@ pub(super) fn body(document: &Document, target: &Target<'_>) -> Result<Vec<tree:
 }
 
 fn dec(value: &Option<Decimal>) -> Option<String> {
-    value.as_ref().map(Decimal::to_string)
+    value.as_ref().map(|v| v.to_edi(b'.'))
 }
 
 fn dt(value: &Option<Date>) -> Option<String> {
@@ -92,9 +92,9 @@ fn party(p: &Party, body: &mut Body) {
     body.extensions(&p.extensions);
 }
 
-/// Product id pairs in the order the document holds them; our own item id stays home.
-fn item_id_pairs(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<Option<String>> {
-    let mut pairs = Vec::new();
+/// Product id pairs in the order the document holds them, added to `pairs`; our own item id
+/// stays home.
+fn item_id_pairs(pairs: &mut Vec<Option<String>>, ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) {
     for (key, value) in ids {
         if key == INTERNAL_ITEM_ID {
             continue;
@@ -107,7 +107,6 @@ fn item_id_pairs(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<Opt
         pairs.push(Some(vocab::item_id_qualifier(Standard::X12, &key)));
         pairs.push(Some(value));
     }
-    pairs
 }
 
 /// The partner's unit for a line: as sent, else ours through the table, else ours.
@@ -188,14 +187,15 @@ fn purchase_order(po: &PurchaseOrder, target: &Target<'_>, body: &mut Body) -> R
     body.extensions(&po.extensions);
     po.parties.iter().for_each(|p| party(p, body));
     for line in &po.lines {
-        let mut po1 = vec![
+        let mut po1 = Vec::with_capacity(7 + 2 * line.item_ids.len());
+        po1.extend([
             line.line_number.clone(),
             dec(&line.quantity),
             uom(&line.uom_code, &line.uom, target),
             dec(&line.unit_price),
             line.price_basis.clone(),
-        ];
-        po1.extend(item_id_pairs(&line.item_ids, &line.item_id_codes, target));
+        ]);
+        item_id_pairs(&mut po1, &line.item_ids, &line.item_id_codes, target);
         body.push(simple("PO1", po1));
         if let Some(text) = &line.description {
             body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
@@ -255,14 +255,15 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
     body.extensions(&ack.extensions);
     ack.parties.iter().for_each(|p| party(p, body));
     for line in &ack.lines {
-        let mut po1 = vec![
+        let mut po1 = Vec::with_capacity(7 + 2 * line.item_ids.len());
+        po1.extend([
             line.line_number.clone(),
             dec(&line.quantity),
             uom(&line.uom_code, &line.uom, target),
             dec(&line.unit_price),
             line.price_basis.clone(),
-        ];
-        po1.extend(item_id_pairs(&line.item_ids, &line.item_id_codes, target));
+        ]);
+        item_id_pairs(&mut po1, &line.item_ids, &line.item_id_codes, target);
         body.push(simple("PO1", po1));
         if let Some(text) = &line.description {
             body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
@@ -462,14 +463,14 @@ fn pack_hl(pack: &Pack, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mu
 
 fn item_hl(item: &Item, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mut Body) {
     let id = hl.open(Some(parent), "I", body);
-    let mut pairs = item_id_pairs(&item.item_ids, &item.item_id_codes, target);
+    let mut lin = Vec::with_capacity(5 + 2 * item.item_ids.len());
+    lin.push(item.line_number.clone());
+    item_id_pairs(&mut lin, &item.item_ids, &item.item_id_codes, target);
     if let Some(lot) = &item.lot_number {
-        pairs.push(s("LT"));
-        pairs.push(Some(lot.clone()));
+        lin.push(s("LT"));
+        lin.push(Some(lot.clone()));
     }
-    if !pairs.is_empty() || item.line_number.is_some() {
-        let mut lin = vec![item.line_number.clone()];
-        lin.extend(pairs);
+    if lin.len() > 1 || item.line_number.is_some() {
         body.push(simple("LIN", lin));
     }
     if item.quantity_shipped.is_some() {
