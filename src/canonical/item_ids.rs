@@ -20,6 +20,11 @@ impl ItemIds {
         ItemIds(Vec::new())
     }
 
+    /// Room for `count` ids: a line's are known before they are added.
+    pub fn with_capacity(count: usize) -> Self {
+        ItemIds(Vec::with_capacity(count))
+    }
+
     pub fn get(&self, key: &str) -> Option<&String> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
@@ -109,7 +114,7 @@ impl<'de> Deserialize<'de> for ItemIds {
 
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ItemIds, A::Error> {
                 // A line carries one to five ids: sized once rather than grown from empty.
-                let mut ids = ItemIds(Vec::with_capacity(access.size_hint().unwrap_or(4)));
+                let mut ids = ItemIds::with_capacity(access.size_hint().unwrap_or(4));
                 while let Some((key, value)) = access.next_entry::<String, String>()? {
                     if ids.contains_key(&key) {
                         return Err(serde::de::Error::custom(format!("item id kind {key:?} appears twice")));

@@ -159,8 +159,8 @@ fn party_segment(cx: &mut SetContext<'_>, party: &mut Party, rank: &mut Rank, se
 
 /// Product/service id pairs (qualifier at `from`, id at `from + 1`, up to `to`).
 fn item_ids(cx: &SetContext<'_>, v: &[Cow<'_, str>], from: usize, to: usize) -> (ItemIds, ItemIds) {
-    let mut ids = ItemIds::new();
-    let mut codes = ItemIds::new();
+    let pairs = (to.min(v.len() + 1).saturating_sub(from)).div_ceil(2);
+    let (mut ids, mut codes) = (ItemIds::with_capacity(pairs), ItemIds::with_capacity(pairs));
     let mut position = from;
     while position < to {
         if let (Some(qualifier), Some(value)) = (opt(v, position), opt(v, position + 1)) {
