@@ -120,6 +120,50 @@ pub fn check_rendered(standard: Standard, delimiters: crossdock_parsers::Delimit
     cx.errors
 }
 
+/// Whether the body of a written transaction set passes `check_rendered`, judged from its
+/// tree as `x12_body_verdict` and `edifact_body_verdict` do.
+pub fn body_verdict(
+    standard: Standard,
+    segments: &[crossdock_parsers::tree::Segment],
+    delimiters: crossdock_parsers::Delimiters,
+) -> Option<bool> {
+    match standard {
+        Standard::X12 => x12_body_verdict(segments, delimiters),
+        Standard::Edifact => edifact_body_verdict(segments, delimiters),
+    }
+}
+
+/// Whether the body of a written EDIFACT message passes `check_rendered`, judged from its
+/// tree: the writer releases every delimiter a value holds, so each component reads back as
+/// the tree's value. `None` when the tree cannot vouch for the bytes: a delimiter that is not
+/// printable ASCII, or a value with a control character (the tokenizer drops line breaks from
+/// a hard-wrapped segment).
+pub fn edifact_body_verdict(
+    segments: &[crossdock_parsers::tree::Segment],
+    delimiters: crossdock_parsers::Delimiters,
+) -> Option<bool> {
+    let printable = [Some(delimiters.element), Some(delimiters.component), delimiters.repetition]
+        .into_iter()
+        .chain([Some(delimiters.segment), delimiters.release])
+        .flatten()
+        .all(|d| (0x20..0x7f).contains(&d));
+    let plain_values = || {
+        segments.iter().all(|s| s.elements.iter().all(|e| e.0.iter().flatten().all(|v| v.bytes().all(|b| b >= 0x20))))
+    };
+    if !printable || !plain_values() {
+        return None;
+    }
+    let mut passes = true;
+    for segment in segments {
+        let Some(def) = dictionary::edifact_segment(&segment.tag) else { continue };
+        validate::edifact_problems(def, &segment.elements, delimiters.decimal, &mut |_| passes = false);
+        if !passes {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
 /// Whether the body of a written X12 transaction set passes `check_rendered`, judged from its
 /// tree without reading the bytes back: each element's text is what the bytes hold
 /// (repetitions and components joined by their separators). `None` when the tree cannot vouch
@@ -366,6 +410,89 @@ impl ExtensionElement {
             ExtensionElement::Repeated(repetitions) => {
                 crossdock_parsers::tree::Element(repetitions.iter().map(|r| r.iter().cloned().collect()).collect())
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossdock_parsers::tree::{Element, Segment, TransactionSet};
+    use crossdock_parsers::writer::{Layout, WriteOptions};
+    use crossdock_parsers::{Delimiters, Standard as Syntax};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A segment the dictionary knows, built from its definition: each element present or
+    /// not, each component a valid value or, now and then, one on a rule's edge (empty, a
+    /// number with the other mark, too long, holding delimiters the writer must release), and
+    /// now and then components or elements past the definition's end. `dice` decides.
+    fn segment(tag: &str, dice: &[u8]) -> Segment {
+        let def = dictionary::edifact_segment(tag).expect("a tag of the dictionary");
+        let mut dice = dice.iter().copied().cycle();
+        let mut roll = || dice.next().unwrap_or(0);
+        let mut elements = Vec::new();
+        let extra = usize::from(roll() % 8 == 0);
+        for element_def in def.elements {
+            if !element_def.mandatory && roll() % 3 == 0 {
+                elements.push(Element::simple(""));
+                continue;
+            }
+            let extra_component = usize::from(roll() % 8 == 0);
+            let mut components = Vec::new();
+            for j in 0..element_def.components.len() + extra_component {
+                let Some(component) = element_def.components.get(j) else {
+                    components.push("X".to_owned());
+                    continue;
+                };
+                let valid = match component.kind {
+                    dictionary::EdiKind::N => "12".to_owned(),
+                    dictionary::EdiKind::An => "A".repeat(usize::from(component.max.min(3))),
+                };
+                components.push(match roll() % 16 {
+                    0 => String::new(),
+                    1 => "1,5".to_owned(),
+                    2 => "1.5".to_owned(),
+                    3 => "A+B:C?D'E".chars().take(usize::from(component.max)).collect(),
+                    4 => "É".repeat(usize::from(component.max) + usize::from(roll() % 2)),
+                    5 if !component.mandatory => String::new(),
+                    _ => valid,
+                });
+            }
+            // Optional composites sent as bare separators, mandatory components left empty.
+            if roll() % 10 == 0 {
+                components.iter_mut().for_each(String::clear);
+            }
+            elements.push(Element::composite(components));
+        }
+        for _ in 0..extra {
+            elements.push(Element::simple(if roll() % 2 == 0 { "" } else { "X" }));
+        }
+        Segment::new(tag, elements)
+    }
+
+    proptest! {
+        /// The tree's verdict on a rendered EDIFACT body is the verdict of reading the written
+        /// bytes back, whatever the shape of the values.
+        #[test]
+        fn edifact_tree_verdict_matches_the_written_bytes(
+            tags in proptest::collection::vec(
+                proptest::sample::select(&["BGM", "DTM", "RFF", "NAD", "CTA", "COM", "CUX", "FTX", "LIN", "PIA",
+                    "IMD", "QTY", "PRI", "CNT", "MOA", "TDT", "CPS", "PAC", "GIN", "MEA"][..]),
+                1..3,
+            ),
+            dice in proptest::collection::vec(any::<u8>(), 1..64),
+            comma in any::<bool>(),
+        ) {
+            let segments: Vec<Segment> = tags.iter().map(|tag| segment(tag, &dice)).collect();
+            let delimiters = Delimiters { decimal: if comma { b',' } else { b'.' }, ..Delimiters::EDIFACT };
+            let layout = Layout::new(Syntax::Edifact, delimiters, WriteOptions::default()).unwrap();
+            let header = Segment::simple("UNH", &["1", "ORDERS:D:96A:UN"]);
+            let set = TransactionSet { header, segments };
+            let mut bytes = Vec::new();
+            layout.transaction_set(&set, &mut bytes).unwrap();
+            let errors = check_rendered(Standard::Edifact, delimiters, &bytes);
+            prop_assert_eq!(edifact_body_verdict(&set.segments, delimiters), Some(errors.is_empty()), "{:?}", errors);
         }
     }
 }

@@ -227,31 +227,94 @@ pub(crate) fn edifact(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: 
     let before = cx.errors.len();
     // On the stack: this runs for every segment, and EDIFACT segments are short.
     let elements: SmallVec<[_; 16]> = segment.elements().collect();
-    if elements.len() > def.elements.len() && elements[def.elements.len()..].iter().any(|e| !e.is_empty()) {
+    let decimal_mark = cx.decimal_mark;
+    edifact_problems(def, &elements, decimal_mark, &mut |p| {
+        cx.error_at(p.kind, segment, position, Some(p.element), p.component, p.value);
+    });
+    cx.errors.len() == before
+}
+
+/// An element as the EDIFACT rules see it: one read from a segment's bytes, or one of a
+/// rendered tree (`edifact_body_verdict`), which must read as the same texts once written.
+pub(crate) trait EdifactElement {
+    /// Whether the element is written as nothing.
+    fn is_absent(&self) -> bool;
+    /// Calls `each` with the texts of each repetition's components.
+    fn each_repetition(&self, each: &mut dyn FnMut(&[Cow<'_, str>]));
+}
+
+impl EdifactElement for crossdock_parsers::Element<'_> {
+    fn is_absent(&self) -> bool {
+        self.is_empty()
+    }
+
+    fn each_repetition(&self, each: &mut dyn FnMut(&[Cow<'_, str>])) {
+        for repetition in self.repetitions() {
+            let components: SmallVec<[_; 8]> = repetition.components().map(|c| c.text()).collect();
+            each(&components);
+        }
+    }
+}
+
+impl EdifactElement for crossdock_parsers::tree::Element {
+    fn is_absent(&self) -> bool {
+        // What the writer writes as nothing: one empty value, or no value at all.
+        match self.0.as_slice() {
+            [] => true,
+            [components] => components.len() <= 1 && components.iter().all(String::is_empty),
+            _ => false,
+        }
+    }
+
+    fn each_repetition(&self, each: &mut dyn FnMut(&[Cow<'_, str>])) {
+        for repetition in &self.0 {
+            let components: SmallVec<[_; 8]> = repetition.iter().map(|c| Cow::Borrowed(c.as_str())).collect();
+            each(&components);
+        }
+    }
+}
+
+/// One problem of an EDIFACT segment, apart from where the segment stands.
+pub(crate) struct EdifactProblem<'v> {
+    pub kind: DataErrorKind,
+    /// Element position (1-based).
+    pub element: u16,
+    /// Component position, for an element of several components.
+    pub component: Option<u16>,
+    pub value: Option<&'v str>,
+}
+
+/// What `edifact` checks, each problem handed to `report` in order: the same rules for a
+/// segment read from bytes and for a rendered one judged from its tree.
+pub(crate) fn edifact_problems<E: EdifactElement>(
+    def: &EdiSegmentDef,
+    elements: &[E],
+    decimal_mark: u8,
+    report: &mut dyn FnMut(EdifactProblem<'_>),
+) {
+    if elements.len() > def.elements.len() && elements[def.elements.len()..].iter().any(|e| !e.is_absent()) {
         let kind = DataErrorKind::TooManyElements {
             segment: def.tag.to_owned(),
             max: def.elements.len(),
             found: elements.len(),
         };
-        cx.error(kind, segment, position, Some(def.elements.len() as u16 + 1), None, None);
+        report(EdifactProblem { kind, element: def.elements.len() as u16 + 1, component: None, value: None });
     }
     for (i, element_def) in def.elements.iter().enumerate() {
         let position_in_segment = (i + 1) as u16;
         let element = elements.get(i);
-        let absent = element.is_none_or(|e| e.is_empty());
-        if absent {
+        if element.is_none_or(|e| e.is_absent()) {
             if element_def.mandatory {
                 let kind = DataErrorKind::MandatoryElementMissing {
                     element: format!("{} {}", def.tag, element_def.code),
                     name: element_def.components.first().map(|c| c.name).unwrap_or(""),
                 };
-                cx.error(kind, segment, position, Some(position_in_segment), None, None);
+                report(EdifactProblem { kind, element: position_in_segment, component: None, value: None });
             }
             continue;
         }
         let Some(element) = element else { continue };
-        for repetition in element.repetitions() {
-            let components: SmallVec<[_; 8]> = repetition.components().collect();
+        element.each_repetition(&mut |components| {
             if components.len() > element_def.components.len()
                 && components[element_def.components.len()..].iter().any(|c| !c.is_empty())
             {
@@ -260,32 +323,30 @@ pub(crate) fn edifact(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: 
                     max: element_def.components.len(),
                     found: components.len(),
                 };
-                cx.error(kind, segment, position, Some(position_in_segment), None, None);
+                report(EdifactProblem { kind, element: position_in_segment, component: None, value: None });
             }
             for (j, component_def) in element_def.components.iter().enumerate() {
-                let value = components.get(j).map(|c| c.text()).unwrap_or_default();
+                let value = components.get(j).map(|c| c.as_ref()).unwrap_or_default();
                 // Named only when reported: this runs for every component of every segment.
                 let label = || format!("{} {}", def.tag, component_def.code);
-                let mut location_component = Some((j + 1) as u16);
-                if element_def.components.len() == 1 {
-                    location_component = None;
-                }
+                let component = (element_def.components.len() > 1).then_some((j + 1) as u16);
+                let problem = |kind, value| EdifactProblem { kind, element: position_in_segment, component, value };
                 if value.is_empty() {
                     if component_def.mandatory {
                         let kind =
                             DataErrorKind::MandatoryElementMissing { element: label(), name: component_def.name };
-                        cx.error_at(kind, segment, position, Some(position_in_segment), location_component, None);
+                        report(problem(kind, None));
                     }
                     continue;
                 }
-                if component_def.kind == EdiKind::N && Decimal::parse_edi(&value, cx.decimal_mark).is_none() {
+                if component_def.kind == EdiKind::N && Decimal::parse_edi(value, decimal_mark).is_none() {
                     let kind = DataErrorKind::InvalidCharacters {
                         element: label(),
                         name: component_def.name,
                         expected: "a number",
-                        value: value.clone().into_owned(),
+                        value: value.to_owned(),
                     };
-                    cx.error_at(kind, segment, position, Some(position_in_segment), location_component, Some(&value));
+                    report(problem(kind, Some(value)));
                     continue;
                 }
                 let length = if component_def.kind == EdiKind::N {
@@ -300,10 +361,9 @@ pub(crate) fn edifact(cx: &mut SetContext<'_>, segment: &Segment<'_>, position: 
                         max: component_def.max.into(),
                         found: length,
                     };
-                    cx.error_at(kind, segment, position, Some(position_in_segment), location_component, Some(&value));
+                    report(problem(kind, Some(value)));
                 }
             }
-        }
+        });
     }
-    cx.errors.len() == before
 }

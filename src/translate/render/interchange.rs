@@ -12,7 +12,7 @@ use super::Target;
 use crate::canonical::{CanonicalDocument, DocumentKind, Standard};
 use crate::config::Partner;
 use crate::control_numbers::nth;
-use crate::translate::{check_rendered, x12_body_verdict};
+use crate::translate::{body_verdict, check_rendered};
 
 /// One rendered transaction set: ST..SE or UNH..UNT.
 #[derive(Debug)]
@@ -137,14 +137,11 @@ impl<'a> InterchangeRenderer<'a> {
         let set = TransactionSet { header, segments: body };
         let mut bytes = Vec::with_capacity(64 * (set.segments.len() + 2));
         self.layout.transaction_set(&set, &mut bytes).map_err(|e| vec![e.to_string()])?;
-        // An X12 body its tree vouches for is not read back (reading it back was a fifth of
+        // A body its tree vouches for is not read back (reading it back was a fifth of
         // `crossdock render`'s time); any other set is checked as written, which also locates
         // each problem. Debug builds (the tests) check both ways and compare the verdicts.
         let delimiters = *self.layout.delimiters();
-        let verdict = match self.spec.standard {
-            Standard::X12 => x12_body_verdict(&set.segments, delimiters),
-            Standard::Edifact => None,
-        };
+        let verdict = body_verdict(self.spec.standard, &set.segments, delimiters);
         if verdict != Some(true) || cfg!(debug_assertions) {
             let errors = check_rendered(self.spec.standard, delimiters, &bytes);
             debug_assert!(
