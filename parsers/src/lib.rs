@@ -61,7 +61,7 @@ pub use location::{ControlNumbers, Location};
 pub use options::{Limits, ParseOptions};
 pub use parser::{Parser, Progress};
 pub use reader::{Reader, StreamReader};
-pub use segment::{Component, Element, ElementTexts, Segment, SegmentFlags, Tag};
+pub use segment::{Component, Element, Segment, SegmentFlags, Tag};
 pub use tokens::{segments, segments_with, Segments};
 
 /// Detects the standard from the first bytes (after whitespace): `ISA` is X12; `UNA`,

@@ -114,9 +114,6 @@ impl SegmentFlags {
     }
 }
 
-/// The texts of a segment's elements.
-pub type ElementTexts<'a> = Vec<Cow<'a, str>>;
-
 /// One segment, borrowed from the input.
 #[derive(Clone, Copy, Debug)]
 pub struct Segment<'a> {
@@ -198,9 +195,9 @@ impl<'a> Segment<'a> {
     /// The text of every element, in order, empty ones included: what `elements()` then
     /// `text()` on each gives, but a segment of plain text is checked as UTF-8 once rather
     /// than element by element (the translation's hot path).
-    pub fn element_texts(&self) -> ElementTexts<'a> {
+    pub fn element_texts(&self) -> Vec<Cow<'a, str>> {
         let data = &self.raw[self.data_start..];
-        let Some((_, rest)) = data.split_first() else { return ElementTexts::new() };
+        let Some((_, rest)) = data.split_first() else { return Vec::new() };
         let plain = !self.flags.contains(SegmentFlags::RELEASE)
             && !self.flags.contains(SegmentFlags::LINE_BREAKS)
             && self.delimiters.element.is_ascii();

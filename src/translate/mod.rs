@@ -354,7 +354,7 @@ impl Rank {
 }
 
 /// The text of each element of a segment (empty for absent ones).
-pub(crate) fn texts<'a>(segment: &Segment<'a>) -> crossdock_parsers::ElementTexts<'a> {
+pub(crate) fn texts<'a>(segment: &Segment<'a>) -> Vec<Cow<'a, str>> {
     segment.element_texts()
 }
 

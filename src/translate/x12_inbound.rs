@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crossdock_parsers::{ElementTexts, Segment};
+use crossdock_parsers::Segment;
 
 use super::dictionary::{self as d, SegmentDef};
 use super::error::DataErrorKind;
@@ -19,7 +19,7 @@ type Seg<'a> = (u32, Segment<'a>);
 
 /// Validates a mapped segment and returns its element texts, or `None` (after recording the
 /// errors) when it is invalid.
-fn checked<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef) -> Option<ElementTexts<'a>> {
+fn checked<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef) -> Option<Vec<Cow<'a, str>>> {
     let values = texts(&seg.1);
     validate::x12(cx, &seg.1, seg.0, def, &values).then_some(values)
 }
