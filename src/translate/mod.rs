@@ -426,8 +426,9 @@ mod tests {
     /// A segment the dictionary knows, built from its definition: each element present or
     /// not, each component a valid value or, now and then, one on a rule's edge (empty, a
     /// number with the other mark, too long, holding delimiters the writer must release), and
-    /// now and then components or elements past the definition's end. `dice` decides.
-    fn segment(tag: &str, dice: &[u8]) -> Segment {
+    /// now and then components or elements past the definition's end, and (with a repetition
+    /// separator) repeated elements. `dice` decides.
+    fn segment(tag: &str, dice: &[u8], repeats: bool) -> Segment {
         let def = dictionary::edifact_segment(tag).expect("a tag of the dictionary");
         let mut dice = dice.iter().copied().cycle();
         let mut roll = || dice.next().unwrap_or(0);
@@ -463,7 +464,11 @@ mod tests {
             if roll() % 10 == 0 {
                 components.iter_mut().for_each(String::clear);
             }
-            elements.push(Element::composite(components));
+            let mut element = Element::composite(components);
+            if repeats && roll() % 6 == 0 {
+                element.0.push(element.0[0].clone());
+            }
+            elements.push(element);
         }
         for _ in 0..extra {
             elements.push(Element::simple(if roll() % 2 == 0 { "" } else { "X" }));
@@ -483,9 +488,14 @@ mod tests {
             ),
             dice in proptest::collection::vec(any::<u8>(), 1..64),
             comma in any::<bool>(),
+            syntax_4 in any::<bool>(),
         ) {
-            let segments: Vec<Segment> = tags.iter().map(|tag| segment(tag, &dice)).collect();
-            let delimiters = Delimiters { decimal: if comma { b',' } else { b'.' }, ..Delimiters::EDIFACT };
+            let segments: Vec<Segment> = tags.iter().map(|tag| segment(tag, &dice, syntax_4)).collect();
+            let delimiters = Delimiters {
+                decimal: if comma { b',' } else { b'.' },
+                repetition: syntax_4.then_some(b'*'),
+                ..Delimiters::EDIFACT
+            };
             let layout = Layout::new(Syntax::Edifact, delimiters, WriteOptions::default()).unwrap();
             let header = Segment::simple("UNH", &["1", "ORDERS:D:96A:UN"]);
             let set = TransactionSet { header, segments };
