@@ -59,4 +59,11 @@ if [ ! -x /usr/sbin/sshd ]; then
   apt-get install -y -q openssh-server >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q openssh-server >/dev/null; }
 fi
 
+# The AS2 unit tests sign with the OpenSSL command line (CMS with RSASSA-PSS).
+if ! command -v openssl >/dev/null; then
+  echo "test.sh: installing openssl (the command line) for the AS2 signature tests" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q openssl >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q openssl >/dev/null; }
+fi
+
 cargo test --workspace --locked

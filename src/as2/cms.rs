@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::os::raw::c_int;
 
 use foreign_types::ForeignType;
+use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::hash::MessageDigest;
 use openssl::pkcs7::{Pkcs7, Pkcs7Flags};
 use openssl::pkey::{PKey, Private};
@@ -143,7 +144,12 @@ pub fn verify(content: &[u8], signature: &[u8], certs: &[X509]) -> Result<Option
             "the message is signed by a certificate that is not in the partner's profile",
         ));
     }
-    p7.verify(&stack, &store, Some(content), None, flags).map_err(|_| {
+    // The signature itself through the CMS API, which knows RSASSA-PSS as well as PKCS #1 v1.5
+    // signatures; the PKCS #7 one (enough to find the signer above) knows only the latter.
+    let mut cms = CmsContentInfo::from_der(signature)
+        .map_err(|_| As2Error::authentication("the signature part is not a PKCS #7 / CMS signed-data structure"))?;
+    let flags = CMSOptions::NO_SIGNER_CERT_VERIFY | CMSOptions::NOINTERN | CMSOptions::BINARY | CMSOptions::DETACHED;
+    cms.verify(Some(&stack), Some(&store), Some(content), None, flags).map_err(|_| {
         As2Error::integrity("the signature does not match the signed content: it was changed in transit")
     })?;
     Ok(signer_digest(signature))
@@ -178,6 +184,8 @@ pub fn encrypt(content: &[u8], certs: &[X509], cipher: Cipher) -> Result<Vec<u8>
         .map_err(|e| As2Error::crypto(format!("cannot encrypt: {e}")))
 }
 
+/// Decrypts for our certificate, whichever key transport the sender used: PKCS #1 v1.5 or
+/// RSAES-OAEP (both tested with pyas2lib as the sender).
 pub fn decrypt(enveloped: &[u8], cert: &X509, key: &PKey<Private>) -> Result<Vec<u8>, As2Error> {
     let p7 = Pkcs7::from_der(enveloped)
         .map_err(|_| As2Error::decryption("the encrypted body is not a PKCS #7 / CMS enveloped-data structure"))?;
@@ -334,6 +342,66 @@ mod tests {
         let nest = |depth: usize| (0..depth).fold(tlv(0x04, b"x"), |inner, _| tlv(0x24, &inner));
         assert_eq!(Der::new(&nest(8)).octets(8), Some(b"x".to_vec()));
         assert!(Der::new(&nest(9)).octets(8).is_none());
+    }
+
+    /// Signs `content` with the OpenSSL command line (an implementation of CMS signing that is
+    /// not ours), `padding` being `pkcs1` or `pss`; returns the detached signature (DER) and
+    /// the signer's certificate.
+    fn signed_by_openssl(content: &[u8], padding: &str) -> (Vec<u8>, X509) {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| {
+            let status = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("the openssl command line is needed for this test (Debian package openssl)");
+            assert!(status.success(), "openssl {args:?} failed");
+        };
+        std::fs::write(dir.path().join("content"), content).unwrap();
+        run(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem"]
+            .into_iter()
+            .chain(["-subj", "/CN=partner", "-days", "2"])
+            .collect::<Vec<_>>());
+        let keyopt = format!("rsa_padding_mode:{padding}");
+        run(&[
+            "cms",
+            "-sign",
+            "-binary",
+            "-in",
+            "content",
+            "-signer",
+            "cert.pem",
+            "-inkey",
+            "key.pem",
+            "-md",
+            "sha384",
+            "-keyopt",
+            &keyopt,
+            "-outform",
+            "DER",
+            "-out",
+            "signature.der",
+        ]);
+        let cert = X509::from_pem(&std::fs::read(dir.path().join("cert.pem")).unwrap()).unwrap();
+        (std::fs::read(dir.path().join("signature.der")).unwrap(), cert)
+    }
+
+    #[test]
+    fn rsassa_pss_and_pkcs1_signatures_verify() {
+        let content = b"ISA*00*          *00*...~\r\nGS*PO~\r\n";
+        for padding in ["pss", "pkcs1"] {
+            let (signature, cert) = signed_by_openssl(content, padding);
+            assert_eq!(
+                verify(content, &signature, std::slice::from_ref(&cert)).unwrap(),
+                Some(Digest::Sha384),
+                "{padding}"
+            );
+            let mut changed = content.to_vec();
+            changed[0] = b'J';
+            let err = verify(&changed, &signature, &[cert]).unwrap_err();
+            assert!(err.to_string().contains("changed in transit"), "{padding}: {err}");
+        }
     }
 
     #[test]

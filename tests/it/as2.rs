@@ -161,15 +161,30 @@ fn pyas2lib_sends_with_every_option_and_reads_our_mdns() {
         let message = gateway.message(messages[0]["id"].as_str().unwrap());
         assert_eq!(message["raw"].as_str().unwrap().as_bytes(), payload.as_bytes(), "binary content, byte for byte");
     }
+    // RSAES-OAEP key transport, which newer AS2 software uses.
+    for options in [
+        json!({"encrypt": "aes_128_cbc", "key_enc_alg": "rsaes_oaep", "mdn_mode": "SYNC"}),
+        json!({"sign": "sha512", "encrypt": "aes_256_cbc", "key_enc_alg": "rsaes_oaep",
+               "compress": true, "mdn_mode": "ASYNC", "mdn_digest": "sha512"}),
+    ] {
+        icn += 1;
+        let payload = String::from_utf8(edi_850(icn, &format!("PO-OAEP-{icn}"))).unwrap().replace("~\n", "~\r\n");
+        let out = setup.send(&gateway, payload.as_bytes(), options.clone());
+        assert_eq!(out["mdn_status"], "processed", "{options}: {out}");
+        assert_eq!(out["mdn_detail"], Value::Null, "{options}: {out}");
+        let messages = processed(&gateway, icn);
+        let message = gateway.message(messages[0]["id"].as_str().unwrap());
+        assert_eq!(message["raw"].as_str().unwrap(), payload, "{options}: the payload bytes as sent");
+    }
     // Every one of them translated and delivered to the ERP.
-    let received = erp.wait_for(27);
-    assert_eq!(received.len(), 27);
+    let received = erp.wait_for(29);
+    assert_eq!(received.len(), 29);
     let metrics = gateway.request("GET", "/metrics", &[], b"").text();
     assert!(
         metrics.lines().any(|l| l.starts_with("crossdock_as2_mdn_total{")
             && l.contains("disposition=\"processed\"")
             && l.contains("direction=\"sent\"")
-            && l.ends_with(" 27")),
+            && l.ends_with(" 29")),
         "{metrics}"
     );
 }
