@@ -149,10 +149,86 @@ pub fn verify(content: &[u8], signature: &[u8], certs: &[X509]) -> Result<Option
     let mut cms = CmsContentInfo::from_der(signature)
         .map_err(|_| As2Error::authentication("the signature part is not a PKCS #7 / CMS signed-data structure"))?;
     let flags = CMSOptions::NO_SIGNER_CERT_VERIFY | CMSOptions::NOINTERN | CMSOptions::BINARY | CMSOptions::DETACHED;
-    cms.verify(Some(&stack), Some(&store), Some(content), None, flags).map_err(|_| {
-        As2Error::integrity("the signature does not match the signed content: it was changed in transit")
-    })?;
+    if cms.verify(Some(&stack), Some(&store), Some(content), None, flags).is_err()
+        && !pss_without_parameters_verifies(content, signature, certs)
+    {
+        return Err(As2Error::integrity("the signature does not match the signed content: it was changed in transit"));
+    }
     Ok(signer_digest(signature))
+}
+
+/// id-RSASSA-PSS (RFC 4055), and the PKCS #9 message-digest attribute, as DER content bytes.
+const ID_RSASSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
+const ID_MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
+
+/// Whether a signature whose RSASSA-PSS algorithm identifier leaves out its parameters verifies
+/// as pyas2lib (and the oscrypto library under it) signs: with the signer's digest, MGF1 over
+/// the same digest, and a salt of the digest's length (under OpenSSL 1.x) or of the most the
+/// key allows (OpenSSL 3), which the verification reads from the signature. RFC 4055 requires
+/// the parameters in a signature (absent, they mean SHA-1, which those senders do not use), so
+/// OpenSSL refuses these; the signature is still checked in full, with the partner's pinned
+/// certificate, over the signed attributes, whose message digest must be the content's.
+fn pss_without_parameters_verifies(content: &[u8], signature: &[u8], certs: &[X509]) -> bool {
+    let Some(signer) = first_signer_info(signature) else { return false };
+    let mut fields = Der::new(signer);
+    let _version = fields.expect(0x02);
+    let _signer_id = fields.next();
+    let Some(digest) = fields.sequence().and_then(|mut algorithm| algorithm.expect(0x06)).and_then(|oid| {
+        [
+            (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01][..], MessageDigest::sha256()),
+            (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02][..], MessageDigest::sha384()),
+            (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03][..], MessageDigest::sha512()),
+        ]
+        .into_iter()
+        .find(|(known, _)| *known == oid.as_slice())
+        .map(|(_, digest)| digest)
+    }) else {
+        return false;
+    };
+    let Some((0xa0, attributes)) = fields.next() else { return false };
+    let Some(mut algorithm) = fields.sequence() else { return false };
+    if algorithm.expect(0x06).as_deref() != Some(ID_RSASSA_PSS) || algorithm.next().is_some() {
+        return false;
+    }
+    let Some(signature_value) = fields.expect(0x04) else { return false };
+    // The signed attributes must hold the content's digest.
+    let Ok(content_digest) = openssl::hash::hash(digest, content) else { return false };
+    let mut attribute_list = Der::new(attributes);
+    let mut digest_matches = false;
+    while let Some(mut attribute) = attribute_list.sequence() {
+        if attribute.expect(0x06).as_deref() == Some(ID_MESSAGE_DIGEST) {
+            digest_matches = attribute.explicit(0x31).and_then(|mut values| values.expect(0x04)).as_deref()
+                == Some(&content_digest[..]);
+        }
+    }
+    if !digest_matches {
+        return false;
+    }
+    // What was signed is the attributes as a SET OF, not with the [0] tag they are sent with.
+    let signed = tlv(0x31, attributes);
+    certs.iter().any(|cert| {
+        let Ok(key) = cert.public_key() else { return false };
+        let Ok(mut verifier) = openssl::sign::Verifier::new(digest, &key) else { return false };
+        verifier.set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS).is_ok()
+            && verifier.set_rsa_mgf1_md(digest).is_ok()
+            // -2, which for a verification means "read the salt length from the signature".
+            && verifier.set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::MAXIMUM_LENGTH).is_ok()
+            && verifier.verify_oneshot(&signature_value, &signed).unwrap_or(false)
+    })
+}
+
+/// The DER content of the first SignerInfo of a signed-data ContentInfo.
+fn first_signer_info(signature: &[u8]) -> Option<&[u8]> {
+    let mut content_info = Der::new(signature).sequence()?;
+    content_info.expect(0x06)?;
+    let mut signed_data = content_info.explicit(0xa0)?.sequence()?;
+    // version, digestAlgorithms, encapContentInfo, then optional certificates [0] and CRLs [1].
+    while let Some((tag, content)) = signed_data.next() {
+        if tag == 0x31 && signed_data.rest.is_empty() {
+            return Der::new(content).next().filter(|(tag, _)| *tag == 0x30).map(|(_, signer)| signer);
+        }
+    }
+    None
 }
 
 /// The digest algorithm of the first signer, read from the DER (OpenSSL does not expose it).

@@ -161,14 +161,16 @@ fn pyas2lib_sends_with_every_option_and_reads_our_mdns() {
         let message = gateway.message(messages[0]["id"].as_str().unwrap());
         assert_eq!(message["raw"].as_str().unwrap().as_bytes(), payload.as_bytes(), "binary content, byte for byte");
     }
+    // RSASSA-PSS signatures (pyas2lib's, without the PSS parameters: see ARCHITECTURE, AS2) and
     // RSAES-OAEP key transport, which newer AS2 software uses.
     for options in [
+        json!({"sign": "sha256", "sign_alg": "rsassa_pss", "mdn_mode": "SYNC", "mdn_digest": "sha256"}),
         json!({"encrypt": "aes_128_cbc", "key_enc_alg": "rsaes_oaep", "mdn_mode": "SYNC"}),
-        json!({"sign": "sha512", "encrypt": "aes_256_cbc", "key_enc_alg": "rsaes_oaep",
+        json!({"sign": "sha512", "sign_alg": "rsassa_pss", "encrypt": "aes_256_cbc", "key_enc_alg": "rsaes_oaep",
                "compress": true, "mdn_mode": "ASYNC", "mdn_digest": "sha512"}),
     ] {
         icn += 1;
-        let payload = String::from_utf8(edi_850(icn, &format!("PO-OAEP-{icn}"))).unwrap().replace("~\n", "~\r\n");
+        let payload = String::from_utf8(edi_850(icn, &format!("PO-PSS-{icn}"))).unwrap().replace("~\n", "~\r\n");
         let out = setup.send(&gateway, payload.as_bytes(), options.clone());
         assert_eq!(out["mdn_status"], "processed", "{options}: {out}");
         assert_eq!(out["mdn_detail"], Value::Null, "{options}: {out}");
@@ -177,14 +179,14 @@ fn pyas2lib_sends_with_every_option_and_reads_our_mdns() {
         assert_eq!(message["raw"].as_str().unwrap(), payload, "{options}: the payload bytes as sent");
     }
     // Every one of them translated and delivered to the ERP.
-    let received = erp.wait_for(29);
-    assert_eq!(received.len(), 29);
+    let received = erp.wait_for(30);
+    assert_eq!(received.len(), 30);
     let metrics = gateway.request("GET", "/metrics", &[], b"").text();
     assert!(
         metrics.lines().any(|l| l.starts_with("crossdock_as2_mdn_total{")
             && l.contains("disposition=\"processed\"")
             && l.contains("direction=\"sent\"")
-            && l.ends_with(" 29")),
+            && l.ends_with(" 30")),
         "{metrics}"
     );
 }
@@ -225,6 +227,18 @@ fn refusals_get_the_negative_mdn_of_rfc_4130_and_nothing_is_delivered() {
             json!({"sign": "sha256", "mdn_mode": "SYNC", "corrupt_text": ["PO-NO", "PO-N0"]}),
             "PYAS2PEER",
             "integrity-check-failed",
+        ),
+        (
+            "altered content, RSASSA-PSS signature",
+            json!({"sign": "sha384", "sign_alg": "rsassa_pss", "mdn_mode": "SYNC", "corrupt_text": ["PO-NO", "PO-N0"]}),
+            "PYAS2PEER",
+            "integrity-check-failed",
+        ),
+        (
+            "RSASSA-PSS signature by a stranger",
+            json!({"sign": "sha256", "sign_alg": "rsassa_pss", "encrypt": "aes_256_cbc", "mdn_mode": "SYNC"}),
+            "STRANGER",
+            "authentication-failed",
         ),
         (
             "unknown AS2-To",
