@@ -107,7 +107,9 @@ fn main() {
                         }
                         let wrapping = Wrapping {
                             sign: Some(Digest::Sha256),
+                            signature: cms::SignatureScheme::Pkcs1,
                             encrypt: cms::cipher("aes256-cbc"),
+                            key_transport: cms::KeyTransport::Pkcs1,
                             compress: false,
                             identity: &partner,
                             partner_certificates: &gateway_certs,

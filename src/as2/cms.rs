@@ -127,6 +127,156 @@ pub fn sign(content: &[u8], cert: &X509, key: &PKey<Private>, digest: Digest) ->
     }
 }
 
+/// How we sign what we send, as the partner's profile asks: PKCS #1 v1.5, which every AS2
+/// product reads, or RSASSA-PSS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SignatureScheme {
+    #[default]
+    Pkcs1,
+    Pss,
+}
+
+/// How we encrypt the content key for the partner: PKCS #1 v1.5 or RSAES-OAEP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyTransport {
+    #[default]
+    Pkcs1,
+    Oaep,
+}
+
+// CMS functions openssl-sys does not declare; the signatures are those of OpenSSL 3's cms.h.
+extern "C" {
+    fn CMS_add1_signer(
+        cms: *mut openssl_sys::CMS_ContentInfo,
+        signcert: *mut openssl_sys::X509,
+        pkey: *mut openssl_sys::EVP_PKEY,
+        md: *const openssl_sys::EVP_MD,
+        flags: std::os::raw::c_uint,
+    ) -> *mut std::ffi::c_void;
+    fn CMS_SignerInfo_get0_pkey_ctx(si: *mut std::ffi::c_void) -> *mut openssl_sys::EVP_PKEY_CTX;
+    fn CMS_add1_recipient_cert(
+        cms: *mut openssl_sys::CMS_ContentInfo,
+        recip: *mut openssl_sys::X509,
+        flags: std::os::raw::c_uint,
+    ) -> *mut std::ffi::c_void;
+    fn CMS_RecipientInfo_get0_pkey_ctx(ri: *mut std::ffi::c_void) -> *mut openssl_sys::EVP_PKEY_CTX;
+    fn CMS_final(
+        cms: *mut openssl_sys::CMS_ContentInfo,
+        data: *mut openssl_sys::BIO,
+        dcont: *mut openssl_sys::BIO,
+        flags: std::os::raw::c_uint,
+    ) -> c_int;
+}
+
+/// Builds a CMS structure with OpenSSL's partial API: `start` makes it, `add` adds signers or
+/// recipients (and sets their padding), then `content` is streamed in and it is encoded.
+fn cms_partial(
+    content: &[u8],
+    what: &str,
+    flags: CMSOptions,
+    start: impl FnOnce(CMSOptions) -> *mut openssl_sys::CMS_ContentInfo,
+    add: impl FnOnce(*mut openssl_sys::CMS_ContentInfo) -> Result<(), &'static str>,
+) -> Result<Vec<u8>, As2Error> {
+    let failed = |step: &str| As2Error::crypto(format!("cannot {what}: {step}: {}", openssl::error::ErrorStack::get()));
+    let len =
+        c_int::try_from(content.len()).map_err(|_| As2Error::crypto(format!("cannot {what}: content over 2 GiB")))?;
+    let raw = start(flags | CMSOptions::PARTIAL);
+    if raw.is_null() {
+        return Err(failed("start"));
+    }
+    // SAFETY: `raw` is a fresh CMS_ContentInfo, owned by `cms` at once so that it is freed on
+    // every path; the BIO reads `content`, which outlives it, and is freed before returning.
+    unsafe {
+        let cms = CmsContentInfo::from_ptr(raw);
+        add(cms.as_ptr()).map_err(failed)?;
+        let bio = openssl_sys::BIO_new_mem_buf(content.as_ptr().cast(), len);
+        if bio.is_null() {
+            return Err(failed("BIO_new_mem_buf"));
+        }
+        let done = CMS_final(cms.as_ptr(), bio, std::ptr::null_mut(), flags.bits());
+        openssl_sys::BIO_free_all(bio);
+        if done != 1 {
+            return Err(failed("CMS_final"));
+        }
+        cms.to_der().map_err(|e| As2Error::crypto(format!("cannot {what}: encoding: {e}")))
+    }
+}
+
+/// A detached RSASSA-PSS signature (DER) over `content`: the salt as long as the digest, MGF1
+/// over the same digest, the parameters written in the signature as RFC 4055 requires.
+pub fn sign_pss(content: &[u8], cert: &X509, key: &PKey<Private>, digest: Digest) -> Result<Vec<u8>, As2Error> {
+    let flags = CMSOptions::DETACHED | CMSOptions::BINARY | CMSOptions::NOSMIMECAP;
+    cms_partial(
+        content,
+        "sign",
+        flags,
+        // SAFETY: CMS_sign with no signer and CMS_PARTIAL only allocates an empty structure.
+        |flags| unsafe {
+            openssl_sys::CMS_sign(
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                flags.bits(),
+            )
+        },
+        // SAFETY: the certificate and key are live and OpenSSL takes its own references; the
+        // signer's key context belongs to the signer and is only configured here.
+        |cms| unsafe {
+            let signer = CMS_add1_signer(
+                cms,
+                cert.as_ptr(),
+                key.as_ptr(),
+                digest.message_digest().as_ptr(),
+                (flags | CMSOptions::KEY_PARAM).bits(),
+            );
+            if signer.is_null() {
+                return Err("CMS_add1_signer");
+            }
+            let context = CMS_SignerInfo_get0_pkey_ctx(signer);
+            if context.is_null()
+                || openssl_sys::EVP_PKEY_CTX_set_rsa_padding(context, openssl_sys::RSA_PKCS1_PSS_PADDING) <= 0
+                || openssl_sys::EVP_PKEY_CTX_set_rsa_pss_saltlen(context, -1) <= 0
+            {
+                return Err("RSASSA-PSS padding");
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Enveloped data for `certs` with RSAES-OAEP key transport (SHA-1 and MGF1-SHA-1, the
+/// defaults every OAEP reader knows).
+pub fn encrypt_oaep(content: &[u8], certs: &[X509], cipher: Cipher) -> Result<Vec<u8>, As2Error> {
+    let flags = CMSOptions::BINARY;
+    cms_partial(
+        content,
+        "encrypt",
+        flags,
+        // SAFETY: CMS_encrypt with no recipients and CMS_PARTIAL only allocates the structure.
+        |flags| unsafe {
+            openssl_sys::CMS_encrypt(std::ptr::null_mut(), std::ptr::null_mut(), cipher.as_ptr(), flags.bits())
+        },
+        // SAFETY: each certificate is live and OpenSSL takes its own reference; the recipient's
+        // key context belongs to the recipient and is only configured here.
+        |cms| unsafe {
+            for cert in certs {
+                let recipient = CMS_add1_recipient_cert(cms, cert.as_ptr(), (flags | CMSOptions::KEY_PARAM).bits());
+                if recipient.is_null() {
+                    return Err("CMS_add1_recipient_cert");
+                }
+                let context = CMS_RecipientInfo_get0_pkey_ctx(recipient);
+                if context.is_null()
+                    || openssl_sys::EVP_PKEY_CTX_set_rsa_padding(context, openssl_sys::RSA_PKCS1_OAEP_PADDING) <= 0
+                {
+                    return Err("RSAES-OAEP padding");
+                }
+            }
+            Ok(())
+        },
+    )
+}
+
 /// Verifies a detached signature over `content` by one of `certs` (the partner's, pinned:
 /// no chain is built and no certificate inside the signature is trusted). Returns the digest
 /// the signer used.
@@ -261,11 +411,12 @@ pub fn encrypt(content: &[u8], certs: &[X509], cipher: Cipher) -> Result<Vec<u8>
 }
 
 /// Decrypts for our certificate, whichever key transport the sender used: PKCS #1 v1.5 or
-/// RSAES-OAEP (both tested with pyas2lib as the sender).
+/// RSAES-OAEP. The CMS API reads OAEP as OpenSSL writes it; the PKCS #7 API, which read
+/// pyas2lib's, did not.
 pub fn decrypt(enveloped: &[u8], cert: &X509, key: &PKey<Private>) -> Result<Vec<u8>, As2Error> {
-    let p7 = Pkcs7::from_der(enveloped)
+    let cms = CmsContentInfo::from_der(enveloped)
         .map_err(|_| As2Error::decryption("the encrypted body is not a PKCS #7 / CMS enveloped-data structure"))?;
-    p7.decrypt(key, cert, Pkcs7Flags::BINARY).map_err(|_| {
+    cms.decrypt(key, cert).map_err(|_| {
         As2Error::decryption("cannot decrypt: the message is not encrypted for our certificate, or it was corrupted")
     })
 }
@@ -478,6 +629,30 @@ mod tests {
             let err = verify(&changed, &signature, &[cert]).unwrap_err();
             assert!(err.to_string().contains("changed in transit"), "{padding}: {err}");
         }
+    }
+
+    #[test]
+    fn we_sign_with_pss_and_encrypt_with_oaep_and_read_both_back() {
+        let (cert_pem, key_pem) = crate::as2::certs::self_signed("US", 2).unwrap();
+        let cert = X509::from_pem(cert_pem.as_bytes()).unwrap();
+        let key = PKey::private_key_from_pem(key_pem.as_bytes()).unwrap();
+        let content = b"Content-Type: application/edi-x12\r\n\r\nISA*00*~";
+        let contains = |der: &[u8], oid: &[u8]| memchr::memmem::find(der, oid).is_some();
+
+        let signature = sign_pss(content, &cert, &key, Digest::Sha384).unwrap();
+        // rsassaPss, then its parameters (a SEQUENCE that is not empty), as RFC 4055 requires.
+        let at = memchr::memmem::find(&signature, ID_RSASSA_PSS).expect("an RSASSA-PSS signature");
+        assert!(signature[at + ID_RSASSA_PSS.len()] == 0x30 && signature[at + ID_RSASSA_PSS.len() + 1] > 0);
+        assert_eq!(verify(content, &signature, std::slice::from_ref(&cert)).unwrap(), Some(Digest::Sha384));
+        assert!(verify(b"changed", &signature, std::slice::from_ref(&cert)).is_err());
+
+        let enveloped = encrypt_oaep(content, std::slice::from_ref(&cert), Cipher::aes_256_cbc()).unwrap();
+        let id_rsaes_oaep = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x07];
+        assert!(contains(&enveloped, &id_rsaes_oaep), "RSAES-OAEP key transport");
+        assert_eq!(decrypt(&enveloped, &cert, &key).unwrap(), content);
+        // PKCS #1 v1.5 as before, for contrast.
+        let plain = encrypt(content, std::slice::from_ref(&cert), Cipher::aes_256_cbc()).unwrap();
+        assert!(!contains(&plain, &id_rsaes_oaep));
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub fn build(
         Some((digest, identity)) => {
             let mut content = format!("Content-Type: {report_type}\r\n\r\n").into_bytes();
             content.extend_from_slice(&body);
-            let mut signed = super::message::sign_entity(&content, identity, digest)?;
+            let mut signed = super::message::sign_entity(&content, identity, digest, cms::SignatureScheme::Pkcs1)?;
             (signed.headers.remove(0).1, signed.body)
         }
     };

@@ -183,7 +183,9 @@ const COMPRESSED_DATA_OID: &[u8] = &[0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0
 /// How to wrap an outbound message.
 pub struct Wrapping<'a> {
     pub sign: Option<Digest>,
+    pub signature: cms::SignatureScheme,
     pub encrypt: Option<openssl::symm::Cipher>,
+    pub key_transport: cms::KeyTransport,
     pub compress: bool,
     pub identity: &'a Identity,
     pub partner_certificates: &'a [X509],
@@ -226,10 +228,13 @@ pub fn build(payload: &[u8], payload_type: &str, filename: &str, wrapping: &Wrap
     if let Some(digest) = wrapping.sign {
         let content = entity.to_bytes();
         mic = digest.mic(&content);
-        entity = sign_entity(&content, wrapping.identity, digest)?;
+        entity = sign_entity(&content, wrapping.identity, digest, wrapping.signature)?;
     }
     if let Some(cipher) = wrapping.encrypt {
-        let enveloped = cms::encrypt(&entity.to_bytes(), wrapping.partner_certificates, cipher)?;
+        let enveloped = match wrapping.key_transport {
+            cms::KeyTransport::Pkcs1 => cms::encrypt(&entity.to_bytes(), wrapping.partner_certificates, cipher)?,
+            cms::KeyTransport::Oaep => cms::encrypt_oaep(&entity.to_bytes(), wrapping.partner_certificates, cipher)?,
+        };
         entity = Entity {
             headers: vec![
                 ("Content-Type".into(), "application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m".into()),
@@ -244,8 +249,16 @@ pub fn build(payload: &[u8], payload_type: &str, filename: &str, wrapping: &Wrap
 
 /// `content` (a whole MIME entity) and its detached signature as multipart/signed
 /// (RFC 1847): the first part is exactly `content`, the bytes the signature covers.
-pub fn sign_entity(content: &[u8], identity: &Identity, digest: Digest) -> Result<Entity, As2Error> {
-    let signature = cms::sign(content, &identity.certificate, &identity.key, digest)?;
+pub fn sign_entity(
+    content: &[u8],
+    identity: &Identity,
+    digest: Digest,
+    scheme: cms::SignatureScheme,
+) -> Result<Entity, As2Error> {
+    let signature = match scheme {
+        cms::SignatureScheme::Pkcs1 => cms::sign(content, &identity.certificate, &identity.key, digest)?,
+        cms::SignatureScheme::Pss => cms::sign_pss(content, &identity.certificate, &identity.key, digest)?,
+    };
     let boundary = mime::boundary();
     let mut body = Vec::with_capacity(content.len() + signature.len() * 2 + 512);
     body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
@@ -289,7 +302,21 @@ mod tests {
             {
                 for compress in [false, true] {
                     let certs = [us.certificate.clone()];
-                    let wrapping = Wrapping { sign, encrypt, compress, identity: &them, partner_certificates: &certs };
+                    // RSASSA-PSS and RSAES-OAEP along with compression, PKCS #1 v1.5 without.
+                    let (signature, key_transport) = if compress {
+                        (cms::SignatureScheme::Pss, cms::KeyTransport::Oaep)
+                    } else {
+                        (cms::SignatureScheme::Pkcs1, cms::KeyTransport::Pkcs1)
+                    };
+                    let wrapping = Wrapping {
+                        sign,
+                        signature,
+                        encrypt,
+                        key_transport,
+                        compress,
+                        identity: &them,
+                        partner_certificates: &certs,
+                    };
                     let built = build(payload, "application/edi-x12", "po.edi", &wrapping).unwrap();
                     let their_certs = [them.certificate.clone()];
                     let keys = Keys { identity: Some(&us), partner_certificates: &their_certs };
@@ -314,7 +341,9 @@ mod tests {
         let certs = [us.certificate.clone()];
         let wrapping = Wrapping {
             sign: Some(Digest::Sha256),
+            signature: cms::SignatureScheme::Pkcs1,
             encrypt: None,
+            key_transport: cms::KeyTransport::Pkcs1,
             compress: false,
             identity: &them,
             partner_certificates: &certs,
@@ -350,7 +379,9 @@ mod tests {
         let certs = [us.certificate.clone()];
         let wrapping = Wrapping {
             sign: Some(Digest::Sha256),
+            signature: cms::SignatureScheme::Pkcs1,
             encrypt: None,
+            key_transport: cms::KeyTransport::Pkcs1,
             compress: false,
             identity: &stranger,
             partner_certificates: &certs,

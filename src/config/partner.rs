@@ -128,7 +128,9 @@ struct RawAs2 {
     url: Option<Spanned<String>>,
     certificate: Spanned<OneOrMany>,
     sign: Option<Spanned<String>>,
+    sign_padding: Option<Spanned<String>>,
     encrypt: Option<Spanned<String>>,
+    encrypt_padding: Option<Spanned<String>>,
     compress: Option<bool>,
     mdn: Option<Spanned<String>>,
     mdn_signed: Option<bool>,
@@ -272,7 +274,11 @@ pub struct As2Profile {
     pub url: Option<String>,
     pub certificates: Vec<PathBuf>,
     pub sign: String,
+    /// `pkcs1` (PKCS #1 v1.5) or `pss` (RSASSA-PSS).
+    pub signature: crate::as2::cms::SignatureScheme,
     pub encrypt: String,
+    /// `pkcs1` (PKCS #1 v1.5) or `oaep` (RSAES-OAEP).
+    pub key_transport: crate::as2::cms::KeyTransport,
     pub compress: bool,
     pub mdn: String,
     pub mdn_signed: bool,
@@ -680,6 +686,18 @@ fn resolve(c: &mut Checker<'_>, raw: RawProfile, path: &Path) -> Partner {
                 .and_then(|s| c.choice("as2.encrypt", s, &["aes128-cbc", "aes192-cbc", "aes256-cbc", "3des", "none"]))
                 .unwrap_or("aes256-cbc")
                 .to_owned(),
+            signature: match a.sign_padding.as_ref().and_then(|s| c.choice("as2.sign_padding", s, &["pkcs1", "pss"])) {
+                Some("pss") => crate::as2::cms::SignatureScheme::Pss,
+                _ => crate::as2::cms::SignatureScheme::Pkcs1,
+            },
+            key_transport: match a
+                .encrypt_padding
+                .as_ref()
+                .and_then(|s| c.choice("as2.encrypt_padding", s, &["pkcs1", "oaep"]))
+            {
+                Some("oaep") => crate::as2::cms::KeyTransport::Oaep,
+                _ => crate::as2::cms::KeyTransport::Pkcs1,
+            },
             compress: a.compress.unwrap_or(false),
             mdn: a
                 .mdn

@@ -192,7 +192,9 @@ impl Sender {
             let certificates = certs::load_all(&profile_for_build.certificates)?;
             let wrapping = Wrapping {
                 sign: Digest::from_name(&profile_for_build.sign),
+                signature: profile_for_build.signature,
                 encrypt: cms::cipher(&profile_for_build.encrypt),
+                key_transport: profile_for_build.key_transport,
                 compress: profile_for_build.compress,
                 identity: &identity,
                 partner_certificates: &certificates,

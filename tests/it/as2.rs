@@ -479,6 +479,20 @@ fn the_gateway_sends_to_pyas2lib_and_checks_its_mdns() {
             true,
         ),
         ("sign = \"none\"\nencrypt = \"none\"\nmdn = \"sync\"\nmdn_signed = false\n", None, None, false),
+        // RSASSA-PSS (seen in the signature, the message not being encrypted) and RSAES-OAEP.
+        (
+            "sign = \"sha256\"\nsign_padding = \"pss\"\nencrypt = \"none\"\nmdn = \"sync\"\nmdn_signed = true\n",
+            Some("sha256"),
+            None,
+            false,
+        ),
+        (
+            "sign = \"sha384\"\nsign_padding = \"pss\"\nencrypt = \"aes256-cbc\"\nencrypt_padding = \"oaep\"\n\
+             mdn = \"sync\"\nmdn_signed = true\n",
+            Some("sha384"),
+            Some("aes256_cbc"),
+            false,
+        ),
     ];
     for (n, (extra, digest, cipher, compressed)) in variants.iter().enumerate() {
         placeholder.write_profile(extra, &peer.url);
@@ -492,6 +506,24 @@ fn the_gateway_sends_to_pyas2lib_and_checks_its_mdns() {
         assert_eq!(record["digest_alg"].as_str(), *digest, "variant {n}: {record}");
         assert_eq!(record["cipher"].as_str(), *cipher, "variant {n}: {record}");
         assert_eq!(record["compressed"], *compressed, "variant {n}: {record}");
+        let padding =
+            |key: &str| extra.lines().find_map(|l| l.strip_prefix(key)).map(|v| v.trim_matches([' ', '=', '"']));
+        if cipher.is_some() {
+            let oaep = padding("encrypt_padding") == Some("oaep");
+            assert_eq!(
+                record["key_transport"],
+                if oaep { "rsaes_oaep" } else { "rsaes_pkcs1v15" },
+                "variant {n}: {record}"
+            );
+        }
+        if digest.is_some() && cipher.is_none() {
+            let pss = padding("sign_padding") == Some("pss");
+            assert_eq!(
+                record["signature_alg"],
+                if pss { "rsassa_pss" } else { "rsassa_pkcs1v15" },
+                "variant {n}: {record}"
+            );
+        }
         assert_eq!(
             payload.as_deref(),
             message["rendered"].as_str().map(str::as_bytes),

@@ -33,6 +33,12 @@ fn problems_are_reported_with_file_and_line() {
     );
     let wrong_name =
         write(dir.path(), "misnamed.toml", "id = \"other-name\"\n[edifact]\ninterchange_id = \"5412345000013:14\"\n");
+    let bad_as2 = write(
+        dir.path(),
+        "bad-as2.toml",
+        "id = \"bad-as2\"\n[x12]\ninterchange_id = \"ZZ:BADAS2\"\n[as2]\nas2_id = \"BADAS2\"\ncertificate = \"none.pem\"\n\
+         sign_padding = \"rsa\"\nencrypt_padding = \"pss\"\n",
+    );
     let output = run(&["partners", "check", &dir.path().display().to_string()], None);
     assert_eq!(output.status.code(), Some(1));
     let lines: Vec<String> = stdout(&output).lines().map(str::to_owned).collect();
@@ -45,6 +51,8 @@ fn problems_are_reported_with_file_and_line() {
         format!("{bad_values}:10: erp.headers.Authorization carries a credential: reference it as env:NAME or file:PATH"),
         format!("{inline_secret}:7: webhook.secret: \"hun…\" is not a secret reference: write env:NAME or file:PATH, never the secret itself"),
         format!("{wrong_name}:1: id \"other-name\" must match the file name (misnamed.toml)"),
+        format!("{bad_as2}:7: as2.sign_padding must be one of pkcs1, pss, not \"rsa\""),
+        format!("{bad_as2}:8: as2.encrypt_padding must be one of pkcs1, oaep, not \"pss\""),
     ];
     for line in &expected {
         assert!(lines.contains(line), "missing: {line}\ngot:\n{}", lines.join("\n"));

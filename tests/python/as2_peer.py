@@ -170,13 +170,26 @@ def serve(config):
                 counter["n"] += 1
                 n = counter["n"]
             # pyas2lib names only 3DES; the cipher as the envelope names it (asn1crypto).
-            cipher = None
+            # And the key transport, and (for a message signed but not encrypted) the signature
+            # algorithm, as the envelope and the signature name them.
+            from asn1crypto import cms as asn1_cms
+            cipher, key_transport, signature_alg = None, None, None
             if "enveloped-data" in self.headers.get("Content-Type", ""):
-                from asn1crypto import cms as asn1_cms
-                info = asn1_cms.ContentInfo.load(body)["content"]["encrypted_content_info"]
+                enveloped = asn1_cms.ContentInfo.load(body)["content"]
+                info = enveloped["encrypted_content_info"]
                 cipher = info["content_encryption_algorithm"]["algorithm"].native
+                key_transport = enveloped["recipient_infos"][0].chosen["key_encryption_algorithm"]["algorithm"].native
+            elif "multipart/signed" in self.headers.get("Content-Type", ""):
+                import email
+                entity = email.message_from_bytes(raw)
+                for part in entity.walk():
+                    if part.get_content_type() == "application/pkcs7-signature":
+                        signed = asn1_cms.ContentInfo.load(part.get_payload(decode=True))["content"]
+                        signature_alg = signed["signer_infos"][0]["signature_algorithm"]["algorithm"].native
             record = {
                 "cipher": cipher,
+                "key_transport": key_transport,
+                "signature_alg": signature_alg,
                 "status": status,
                 "error": str(exception[0]) if exception[0] else None,
                 "signed": message.signed,
