@@ -307,6 +307,14 @@ pub fn verify(content: &[u8], signature: &[u8], certs: &[X509]) -> Result<Option
     Ok(signer_digest(signature))
 }
 
+/// Digest algorithm OIDs, as DER content bytes.
+const DIGEST_OIDS: [(&[u8], Digest); 4] = [
+    (&[0x2b, 0x0e, 0x03, 0x02, 0x1a], Digest::Sha1),
+    (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01], Digest::Sha256),
+    (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02], Digest::Sha384),
+    (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03], Digest::Sha512),
+];
+
 /// id-RSASSA-PSS (RFC 4055), and the PKCS #9 message-digest attribute, as DER content bytes.
 const ID_RSASSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];
 const ID_MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
@@ -324,14 +332,7 @@ fn pss_without_parameters_verifies(content: &[u8], signature: &[u8], certs: &[X5
     let _version = fields.expect(0x02);
     let _signer_id = fields.next();
     let Some(digest) = fields.sequence().and_then(|mut algorithm| algorithm.expect(0x06)).and_then(|oid| {
-        [
-            (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01][..], MessageDigest::sha256()),
-            (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02][..], MessageDigest::sha384()),
-            (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03][..], MessageDigest::sha512()),
-        ]
-        .into_iter()
-        .find(|(known, _)| *known == oid.as_slice())
-        .map(|(_, digest)| digest)
+        DIGEST_OIDS.iter().find(|(known, _)| *known == oid.as_slice()).map(|(_, digest)| digest.message_digest())
     }) else {
         return false;
     };
@@ -344,14 +345,14 @@ fn pss_without_parameters_verifies(content: &[u8], signature: &[u8], certs: &[X5
     // The signed attributes must hold the content's digest.
     let Ok(content_digest) = openssl::hash::hash(digest, content) else { return false };
     let mut attribute_list = Der::new(attributes);
-    let mut digest_matches = false;
+    let mut message_digests = Vec::new();
     while let Some(mut attribute) = attribute_list.sequence() {
         if attribute.expect(0x06).as_deref() == Some(ID_MESSAGE_DIGEST) {
-            digest_matches = attribute.explicit(0x31).and_then(|mut values| values.expect(0x04)).as_deref()
-                == Some(&content_digest[..]);
+            message_digests.push(attribute.explicit(0x31).and_then(|mut values| values.expect(0x04)));
         }
     }
-    if !digest_matches {
+    // Exactly one message-digest attribute (RFC 5652 5.3), and it is the content's.
+    if message_digests != [Some(content_digest.to_vec())] {
         return false;
     }
     // What was signed is the attributes as a SET OF, not with the [0] tag they are sent with.
@@ -383,14 +384,9 @@ fn first_signer_info(signature: &[u8]) -> Option<&[u8]> {
 
 /// The digest algorithm of the first signer, read from the DER (OpenSSL does not expose it).
 fn signer_digest(signature: &[u8]) -> Option<Digest> {
-    // Digest OIDs as DER content bytes; they occur in digestAlgorithms and in the SignerInfo.
-    const OIDS: [(&[u8], Digest); 4] = [
-        (&[0x2b, 0x0e, 0x03, 0x02, 0x1a], Digest::Sha1),
-        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01], Digest::Sha256),
-        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02], Digest::Sha384),
-        (&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03], Digest::Sha512),
-    ];
-    OIDS.iter()
+    // The OIDs occur in digestAlgorithms and in the SignerInfo.
+    DIGEST_OIDS
+        .iter()
         .filter_map(|(oid, digest)| {
             let mut tagged = vec![0x06, oid.len() as u8];
             tagged.extend_from_slice(oid);
