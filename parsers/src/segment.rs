@@ -447,7 +447,8 @@ impl<'a> Iterator for Splitter<'a> {
     fn next(&mut self) -> Option<&'a [u8]> {
         let rest = self.rest?;
         let found = match self.release {
-            None => memchr(self.sep, rest),
+            // Byte by byte: pieces are a few bytes long, shorter than memchr's set-up pays for.
+            None => rest.iter().position(|&b| b == self.sep),
             Some(release) => find_unescaped(rest, self.sep, release),
         };
         match found {
