@@ -189,6 +189,7 @@ impl<'a> Segment<'a> {
             split: Splitter::new(rest, self.delimiters.element, self.escape()),
             delimiters: self.delimiters,
             flags: self.flags,
+            whole: self.text,
         }
     }
 
@@ -258,6 +259,7 @@ pub struct Elements<'a> {
     split: Splitter<'a>,
     delimiters: Delimiters,
     flags: SegmentFlags,
+    whole: Option<&'a str>,
 }
 
 impl<'a> Iterator for Elements<'a> {
@@ -265,7 +267,7 @@ impl<'a> Iterator for Elements<'a> {
 
     fn next(&mut self) -> Option<Element<'a>> {
         let raw = self.split.next()?;
-        Some(Element { raw, delimiters: self.delimiters, flags: self.flags })
+        Some(Element { raw, delimiters: self.delimiters, flags: self.flags, whole: self.whole })
     }
 }
 
@@ -275,6 +277,9 @@ pub struct Element<'a> {
     raw: &'a [u8],
     delimiters: Delimiters,
     flags: SegmentFlags,
+    /// The segment's text, when its transaction set was checked as UTF-8 as a whole: the
+    /// element's (and its components') text is then a slice of it, checked already.
+    whole: Option<&'a str>,
 }
 
 impl<'a> Element<'a> {
@@ -290,7 +295,7 @@ impl<'a> Element<'a> {
     /// The whole element as text: release characters resolved, wrap line breaks removed,
     /// UTF-8 kept, any other byte read as ISO 8859-1. Component and repetition separators stay.
     pub fn text(&self) -> Cow<'a, str> {
-        decode(self.raw, self.escape(), self.has_line_breaks())
+        decode(self.raw, self.escape(), self.has_line_breaks(), self.whole)
     }
 
     /// True when the element has more than one component.
@@ -318,6 +323,7 @@ impl<'a> Element<'a> {
             split: Splitter::new(Some(self.raw), sep, self.escape()),
             delimiters: self.delimiters,
             flags: self.flags,
+            whole: self.whole,
         }
     }
 
@@ -328,6 +334,7 @@ impl<'a> Element<'a> {
             split: Splitter::new(Some(self.raw), sep, self.escape()),
             escape: self.escape(),
             line_breaks: self.has_line_breaks(),
+            whole: self.whole,
         }
     }
 
@@ -374,6 +381,7 @@ pub struct Repetitions<'a> {
     split: Splitter<'a>,
     delimiters: Delimiters,
     flags: SegmentFlags,
+    whole: Option<&'a str>,
 }
 
 impl<'a> Iterator for Repetitions<'a> {
@@ -381,7 +389,7 @@ impl<'a> Iterator for Repetitions<'a> {
 
     fn next(&mut self) -> Option<Element<'a>> {
         let raw = self.split.next()?;
-        Some(Element { raw, delimiters: self.delimiters, flags: self.flags })
+        Some(Element { raw, delimiters: self.delimiters, flags: self.flags, whole: self.whole })
     }
 }
 
@@ -391,6 +399,7 @@ pub struct Components<'a> {
     split: Splitter<'a>,
     escape: Option<u8>,
     line_breaks: bool,
+    whole: Option<&'a str>,
 }
 
 impl<'a> Iterator for Components<'a> {
@@ -398,7 +407,7 @@ impl<'a> Iterator for Components<'a> {
 
     fn next(&mut self) -> Option<Component<'a>> {
         let raw = self.split.next()?;
-        Some(Component { raw, escape: self.escape, line_breaks: self.line_breaks })
+        Some(Component { raw, escape: self.escape, line_breaks: self.line_breaks, whole: self.whole })
     }
 }
 
@@ -408,6 +417,7 @@ pub struct Component<'a> {
     raw: &'a [u8],
     escape: Option<u8>,
     line_breaks: bool,
+    whole: Option<&'a str>,
 }
 
 impl<'a> Component<'a> {
@@ -421,7 +431,7 @@ impl<'a> Component<'a> {
 
     /// The value as text: release characters resolved, wrap line breaks removed.
     pub fn text(&self) -> Cow<'a, str> {
-        decode(self.raw, self.escape, self.line_breaks)
+        decode(self.raw, self.escape, self.line_breaks, self.whole)
     }
 }
 
@@ -486,10 +496,21 @@ pub(crate) fn is_line_break(byte: u8) -> bool {
 
 /// Decodes a value: resolves release characters, drops wrap line breaks, and reads the bytes
 /// as UTF-8 when they are valid UTF-8 and as ISO 8859-1 otherwise (so that no byte is lost).
-pub(crate) fn decode(raw: &[u8], release: Option<u8>, line_breaks: bool) -> Cow<'_, str> {
+///
+/// `whole` is text that holds `raw` (the segment's, checked as UTF-8 already): then `raw`'s
+/// text is a slice of it rather than checked again.
+pub(crate) fn decode<'a>(
+    raw: &'a [u8],
+    release: Option<u8>,
+    line_breaks: bool,
+    whole: Option<&'a str>,
+) -> Cow<'a, str> {
     let needs_release = release.is_some_and(|r| memchr(r, raw).is_some());
     let needs_strip = line_breaks && memchr2(b'\n', b'\r', raw).is_some();
     if !needs_release && !needs_strip {
+        if let Some(text) = whole.and_then(|whole| slice_of(whole, raw)) {
+            return Cow::Borrowed(text);
+        }
         return match std::str::from_utf8(raw) {
             Ok(text) => Cow::Borrowed(text),
             Err(_) => Cow::Owned(latin1(raw)),
@@ -518,6 +539,12 @@ pub(crate) fn decode(raw: &[u8], release: Option<u8>, line_breaks: bool) -> Cow<
         Ok(text) => Cow::Owned(text),
         Err(err) => Cow::Owned(latin1(err.as_bytes())),
     }
+}
+
+/// `bytes` as the slice of `whole` it is, when it lies within `whole` on character boundaries.
+fn slice_of<'a>(whole: &'a str, bytes: &[u8]) -> Option<&'a str> {
+    let offset = (bytes.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    whole.get(offset..offset.checked_add(bytes.len())?).filter(|text| std::ptr::eq(text.as_bytes(), bytes))
 }
 
 fn latin1(bytes: &[u8]) -> String {
@@ -610,9 +637,16 @@ mod tests {
             let s = seg(&raw, 3, d, flags);
             let one_by_one: Vec<_> = s.elements().map(|e| e.text()).collect();
             proptest::prop_assert_eq!(&s.element_texts(), &one_by_one);
-            // As a transaction set checked as UTF-8 as a whole hands it out.
+            // As a transaction set checked as UTF-8 as a whole hands it out: its elements and
+            // components read the same text from the segment's.
             let text = s.with_text(std::str::from_utf8(&raw).ok());
             proptest::prop_assert_eq!(&text.element_texts(), &one_by_one);
+            let components = |s: &Segment<'_>| -> Vec<String> {
+                s.elements().flat_map(|e| e.components().map(|c| c.text().into_owned()).collect::<Vec<_>>()).collect()
+            };
+            proptest::prop_assert_eq!(components(&text), components(&s));
+            let texts: Vec<_> = text.elements().map(|e| e.text()).collect();
+            proptest::prop_assert_eq!(texts, one_by_one);
         }
     }
 }
