@@ -76,57 +76,6 @@ pub fn cipher(name: &str) -> Option<Cipher> {
     }
 }
 
-/// A detached PKCS #7 signature (DER) over `content` with the chosen digest.
-///
-/// The `openssl` crate signs with OpenSSL's default digest only; choosing one takes
-/// `PKCS7_sign_add_signer`, which openssl-sys does not declare, so it is declared here.
-pub fn sign(content: &[u8], cert: &X509, key: &PKey<Private>, digest: Digest) -> Result<Vec<u8>, As2Error> {
-    extern "C" {
-        fn PKCS7_sign_add_signer(
-            p7: *mut openssl_sys::PKCS7,
-            signcert: *mut openssl_sys::X509,
-            pkey: *mut openssl_sys::EVP_PKEY,
-            md: *const openssl_sys::EVP_MD,
-            flags: c_int,
-        ) -> *mut std::ffi::c_void;
-        fn PKCS7_final(p7: *mut openssl_sys::PKCS7, data: *mut openssl_sys::BIO, flags: c_int) -> c_int;
-    }
-    let flags = (Pkcs7Flags::DETACHED | Pkcs7Flags::BINARY | Pkcs7Flags::NOSMIMECAP).bits();
-    let failed = |what: &str| As2Error::crypto(format!("cannot sign: {what}: {}", openssl::error::ErrorStack::get()));
-    // SAFETY: each pointer comes from a live owned OpenSSL object (or is null where the API
-    // allows it); the PKCS7 returned by PKCS7_sign is owned by `Pkcs7` at once, so it is freed
-    // on every path; OpenSSL copies (ups the reference of) the certificate and key it keeps.
-    unsafe {
-        let raw = openssl_sys::PKCS7_sign(
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            flags | Pkcs7Flags::PARTIAL.bits(),
-        );
-        if raw.is_null() {
-            return Err(failed("PKCS7_sign"));
-        }
-        let p7 = Pkcs7::from_ptr(raw);
-        if PKCS7_sign_add_signer(p7.as_ptr(), cert.as_ptr(), key.as_ptr(), digest.message_digest().as_ptr(), flags)
-            .is_null()
-        {
-            return Err(failed("PKCS7_sign_add_signer"));
-        }
-        let len = c_int::try_from(content.len()).map_err(|_| As2Error::crypto("cannot sign: content over 2 GiB"))?;
-        let bio = openssl_sys::BIO_new_mem_buf(content.as_ptr().cast(), len);
-        if bio.is_null() {
-            return Err(failed("BIO_new_mem_buf"));
-        }
-        let done = PKCS7_final(p7.as_ptr(), bio, flags);
-        openssl_sys::BIO_free_all(bio);
-        if done != 1 {
-            return Err(failed("PKCS7_final"));
-        }
-        p7.to_der().map_err(|e| As2Error::crypto(format!("cannot encode the signature: {e}")))
-    }
-}
-
 /// How we sign what we send, as the partner's profile asks: PKCS #1 v1.5, which every AS2
 /// product reads, or RSASSA-PSS.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -202,9 +151,19 @@ fn cms_partial(
     }
 }
 
-/// A detached RSASSA-PSS signature (DER) over `content`: the salt as long as the digest, MGF1
-/// over the same digest, the parameters written in the signature as RFC 4055 requires.
-pub fn sign_pss(content: &[u8], cert: &X509, key: &PKey<Private>, digest: Digest) -> Result<Vec<u8>, As2Error> {
+/// A detached signature (DER) over `content` with the chosen digest: PKCS #1 v1.5, or
+/// RSASSA-PSS with the salt as long as the digest and MGF1 over the digest, its parameters
+/// written out as RFC 4055 requires.
+///
+/// The `openssl` crate signs with OpenSSL's default digest and padding only; choosing them
+/// takes the partial CMS API and the signer's key context.
+pub fn sign(
+    content: &[u8],
+    cert: &X509,
+    key: &PKey<Private>,
+    digest: Digest,
+    scheme: SignatureScheme,
+) -> Result<Vec<u8>, As2Error> {
     let flags = CMSOptions::DETACHED | CMSOptions::BINARY | CMSOptions::NOSMIMECAP;
     cms_partial(
         content,
@@ -233,21 +192,28 @@ pub fn sign_pss(content: &[u8], cert: &X509, key: &PKey<Private>, digest: Digest
             if signer.is_null() {
                 return Err("CMS_add1_signer");
             }
-            let context = CMS_SignerInfo_get0_pkey_ctx(signer);
-            if context.is_null()
-                || openssl_sys::EVP_PKEY_CTX_set_rsa_padding(context, openssl_sys::RSA_PKCS1_PSS_PADDING) <= 0
-                || openssl_sys::EVP_PKEY_CTX_set_rsa_pss_saltlen(context, -1) <= 0
-            {
-                return Err("RSASSA-PSS padding");
+            if scheme == SignatureScheme::Pss {
+                let context = CMS_SignerInfo_get0_pkey_ctx(signer);
+                if context.is_null()
+                    || openssl_sys::EVP_PKEY_CTX_set_rsa_padding(context, openssl_sys::RSA_PKCS1_PSS_PADDING) <= 0
+                    || openssl_sys::EVP_PKEY_CTX_set_rsa_pss_saltlen(context, -1) <= 0
+                {
+                    return Err("RSASSA-PSS padding");
+                }
             }
             Ok(())
         },
     )
 }
 
-/// Enveloped data for `certs` with RSAES-OAEP key transport (SHA-1 and MGF1-SHA-1, the
-/// defaults every OAEP reader knows).
-pub fn encrypt_oaep(content: &[u8], certs: &[X509], cipher: Cipher) -> Result<Vec<u8>, As2Error> {
+/// Enveloped data for `certs`, the content key sent with PKCS #1 v1.5 or RSAES-OAEP (SHA-1
+/// and MGF1-SHA-1, the defaults every OAEP reader knows).
+pub fn encrypt(
+    content: &[u8],
+    certs: &[X509],
+    cipher: Cipher,
+    key_transport: KeyTransport,
+) -> Result<Vec<u8>, As2Error> {
     let flags = CMSOptions::BINARY;
     cms_partial(
         content,
@@ -265,11 +231,13 @@ pub fn encrypt_oaep(content: &[u8], certs: &[X509], cipher: Cipher) -> Result<Ve
                 if recipient.is_null() {
                     return Err("CMS_add1_recipient_cert");
                 }
-                let context = CMS_RecipientInfo_get0_pkey_ctx(recipient);
-                if context.is_null()
-                    || openssl_sys::EVP_PKEY_CTX_set_rsa_padding(context, openssl_sys::RSA_PKCS1_OAEP_PADDING) <= 0
-                {
-                    return Err("RSAES-OAEP padding");
+                if key_transport == KeyTransport::Oaep {
+                    let context = CMS_RecipientInfo_get0_pkey_ctx(recipient);
+                    if context.is_null()
+                        || openssl_sys::EVP_PKEY_CTX_set_rsa_padding(context, openssl_sys::RSA_PKCS1_OAEP_PADDING) <= 0
+                    {
+                        return Err("RSAES-OAEP padding");
+                    }
                 }
             }
             Ok(())
@@ -394,16 +362,6 @@ fn signer_digest(signature: &[u8]) -> Option<Digest> {
         })
         .min_by_key(|(at, _)| *at)
         .map(|(_, digest)| digest)
-}
-
-pub fn encrypt(content: &[u8], certs: &[X509], cipher: Cipher) -> Result<Vec<u8>, As2Error> {
-    let mut stack = Stack::new().map_err(|e| As2Error::crypto(e.to_string()))?;
-    for cert in certs {
-        stack.push(cert.clone()).map_err(|e| As2Error::crypto(e.to_string()))?;
-    }
-    Pkcs7::encrypt(&stack, content, cipher, Pkcs7Flags::BINARY)
-        .and_then(|p7| p7.to_der())
-        .map_err(|e| As2Error::crypto(format!("cannot encrypt: {e}")))
 }
 
 /// Decrypts for our certificate, whichever key transport the sender used: PKCS #1 v1.5 or
@@ -635,19 +593,21 @@ mod tests {
         let content = b"Content-Type: application/edi-x12\r\n\r\nISA*00*~";
         let contains = |der: &[u8], oid: &[u8]| memchr::memmem::find(der, oid).is_some();
 
-        let signature = sign_pss(content, &cert, &key, Digest::Sha384).unwrap();
+        let signature = sign(content, &cert, &key, Digest::Sha384, SignatureScheme::Pss).unwrap();
         // rsassaPss, then its parameters (a SEQUENCE that is not empty), as RFC 4055 requires.
         let at = memchr::memmem::find(&signature, ID_RSASSA_PSS).expect("an RSASSA-PSS signature");
         assert!(signature[at + ID_RSASSA_PSS.len()] == 0x30 && signature[at + ID_RSASSA_PSS.len() + 1] > 0);
         assert_eq!(verify(content, &signature, std::slice::from_ref(&cert)).unwrap(), Some(Digest::Sha384));
         assert!(verify(b"changed", &signature, std::slice::from_ref(&cert)).is_err());
 
-        let enveloped = encrypt_oaep(content, std::slice::from_ref(&cert), Cipher::aes_256_cbc()).unwrap();
+        let enveloped =
+            encrypt(content, std::slice::from_ref(&cert), Cipher::aes_256_cbc(), KeyTransport::Oaep).unwrap();
         let id_rsaes_oaep = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x07];
         assert!(contains(&enveloped, &id_rsaes_oaep), "RSAES-OAEP key transport");
         assert_eq!(decrypt(&enveloped, &cert, &key).unwrap(), content);
         // PKCS #1 v1.5 as before, for contrast.
-        let plain = encrypt(content, std::slice::from_ref(&cert), Cipher::aes_256_cbc()).unwrap();
+        let plain = encrypt(content, std::slice::from_ref(&cert), Cipher::aes_256_cbc(), KeyTransport::Pkcs1).unwrap();
+        assert_eq!(decrypt(&plain, &cert, &key).unwrap(), content);
         assert!(!contains(&plain, &id_rsaes_oaep));
     }
 

@@ -231,10 +231,8 @@ pub fn build(payload: &[u8], payload_type: &str, filename: &str, wrapping: &Wrap
         entity = sign_entity(&content, wrapping.identity, digest, wrapping.signature)?;
     }
     if let Some(cipher) = wrapping.encrypt {
-        let enveloped = match wrapping.key_transport {
-            cms::KeyTransport::Pkcs1 => cms::encrypt(&entity.to_bytes(), wrapping.partner_certificates, cipher)?,
-            cms::KeyTransport::Oaep => cms::encrypt_oaep(&entity.to_bytes(), wrapping.partner_certificates, cipher)?,
-        };
+        let enveloped =
+            cms::encrypt(&entity.to_bytes(), wrapping.partner_certificates, cipher, wrapping.key_transport)?;
         entity = Entity {
             headers: vec![
                 ("Content-Type".into(), "application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m".into()),
@@ -255,10 +253,7 @@ pub fn sign_entity(
     digest: Digest,
     scheme: cms::SignatureScheme,
 ) -> Result<Entity, As2Error> {
-    let signature = match scheme {
-        cms::SignatureScheme::Pkcs1 => cms::sign(content, &identity.certificate, &identity.key, digest)?,
-        cms::SignatureScheme::Pss => cms::sign_pss(content, &identity.certificate, &identity.key, digest)?,
-    };
+    let signature = cms::sign(content, &identity.certificate, &identity.key, digest, scheme)?;
     let boundary = mime::boundary();
     let mut body = Vec::with_capacity(content.len() + signature.len() * 2 + 512);
     body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
