@@ -3,6 +3,7 @@
 //! A line carries one to five ids, so a vector searched in order beats a hash map on every
 //! count (and keeps the order the partner sent, which rendering reproduces).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use schemars::JsonSchema;
@@ -12,8 +13,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Item identifications: normalized name (`buyer`, `vendor`, `upc`, `gtin`, `ean`, `sku`,
 /// `manufacturer`, `catalog`, or the qualifier in lower case) to value, in the order sent.
+///
+/// A kind is nearly always one of a few words, held as a `&'static str`: every line of every
+/// document carries two of these maps, and their keys were a third of a line's allocations.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ItemIds(Vec<(String, String)>);
+pub struct ItemIds(Vec<(Cow<'static, str>, String)>);
+
+/// The kinds the vocabulary names, and our own (`internal`, from the cross-reference).
+const KNOWN_KINDS: &[&str] = &["buyer", "vendor", "upc", "gtin", "ean", "sku", "manufacturer", "catalog", "internal"];
 
 impl ItemIds {
     pub fn new() -> Self {
@@ -25,6 +32,14 @@ impl ItemIds {
         ItemIds(Vec::with_capacity(count))
     }
 
+    /// `kind` as a key: the known word, borrowed, or a copy.
+    pub fn kind(kind: &str) -> Cow<'static, str> {
+        match KNOWN_KINDS.iter().find(|known| **known == kind) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(kind.to_owned()),
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&String> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
@@ -34,7 +49,8 @@ impl ItemIds {
     }
 
     /// Sets `key`, keeping its place if present; returns the value it replaced.
-    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: String) -> Option<String> {
+        let key = key.into();
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => Some(std::mem::replace(v, value)),
             None => {
@@ -50,8 +66,8 @@ impl ItemIds {
         Some(self.0.remove(at).1)
     }
 
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &String)> {
-        self.0.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &String)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
     }
 
     pub fn len(&self) -> usize {
@@ -64,8 +80,8 @@ impl ItemIds {
 }
 
 impl IntoIterator for ItemIds {
-    type Item = (String, String);
-    type IntoIter = std::vec::IntoIter<(String, String)>;
+    type Item = (Cow<'static, str>, String);
+    type IntoIter = std::vec::IntoIter<(Cow<'static, str>, String)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
@@ -73,16 +89,19 @@ impl IntoIterator for ItemIds {
 }
 
 impl<'a> IntoIterator for &'a ItemIds {
-    type Item = (&'a String, &'a String);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, String)>, fn(&'a (String, String)) -> Self::Item>;
+    type Item = (&'a str, &'a String);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (Cow<'static, str>, String)>,
+        fn(&'a (Cow<'static, str>, String)) -> Self::Item,
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(k, v)| (k, v))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
     }
 }
 
-impl FromIterator<(String, String)> for ItemIds {
-    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+impl<K: Into<Cow<'static, str>>> FromIterator<(K, String)> for ItemIds {
+    fn from_iter<I: IntoIterator<Item = (K, String)>>(iter: I) -> Self {
         let mut ids = ItemIds::new();
         for (k, v) in iter {
             ids.insert(k, v);
@@ -115,7 +134,8 @@ impl<'de> Deserialize<'de> for ItemIds {
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<ItemIds, A::Error> {
                 // A line carries one to five ids: sized once rather than grown from empty.
                 let mut ids = ItemIds::with_capacity(access.size_hint().unwrap_or(4));
-                while let Some((key, value)) = access.next_entry::<String, String>()? {
+                while let Some(Kind(key)) = access.next_key::<Kind>()? {
+                    let value = access.next_value::<String>()?;
                     if ids.contains_key(&key) {
                         return Err(serde::de::Error::custom(format!("item id kind {key:?} appears twice")));
                     }
@@ -126,6 +146,29 @@ impl<'de> Deserialize<'de> for ItemIds {
         }
 
         deserializer.deserialize_map(IdsVisitor)
+    }
+}
+
+/// A kind read from JSON: a known word is not copied.
+struct Kind(Cow<'static, str>);
+
+impl<'de> Deserialize<'de> for Kind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KindVisitor;
+
+        impl Visitor<'_> for KindVisitor {
+            type Value = Kind;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an item id kind")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Kind, E> {
+                Ok(Kind(ItemIds::kind(text)))
+            }
+        }
+
+        deserializer.deserialize_str(KindVisitor)
     }
 }
 
@@ -150,14 +193,16 @@ mod tests {
     #[test]
     fn keeps_order_replaces_in_place_and_refuses_duplicate_keys() {
         let mut ids = ItemIds::new();
-        ids.insert("vendor".into(), "V1".into());
-        ids.insert("buyer".into(), "B1".into());
-        assert_eq!(ids.insert("vendor".into(), "V2".into()).as_deref(), Some("V1"));
+        ids.insert("vendor", "V1".into());
+        ids.insert("buyer", "B1".into());
+        assert_eq!(ids.insert("vendor", "V2".into()).as_deref(), Some("V1"));
         assert_eq!(serde_json::to_string(&ids).unwrap(), r#"{"vendor":"V2","buyer":"B1"}"#);
         assert_eq!(ids.remove("vendor").as_deref(), Some("V2"));
-        assert_eq!(ids.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["buyer"]);
+        assert_eq!(ids.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["buyer"]);
         let back: ItemIds = serde_json::from_str(r#"{"upc":"1","sku":"2"}"#).unwrap();
-        assert_eq!(back.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["upc", "sku"]);
+        assert_eq!(back.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["upc", "sku"]);
+        let odd: ItemIds = serde_json::from_str(r#"{"zz":"1","buyer":"2"}"#).unwrap();
+        assert_eq!((odd.get("zz").map(String::as_str), odd.get("buyer").map(String::as_str)), (Some("1"), Some("2")));
         let twice = serde_json::from_str::<ItemIds>(r#"{"upc":"1","upc":"2"}"#).unwrap_err();
         assert!(twice.to_string().contains("appears twice"), "{twice}");
     }

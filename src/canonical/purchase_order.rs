@@ -118,7 +118,7 @@ pub struct PurchaseOrderLine {
     pub requested_delivery_date: Option<Date>,
     /// PO4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub packaging: Option<ItemPackaging>,
+    pub packaging: Option<Box<ItemPackaging>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<Reference>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -225,7 +225,7 @@ fn add_item_id(ids: &mut ItemIds, codes: &mut ItemIds, qualifier: &str, value: &
     let mut key = base.clone();
     let mut n = 2;
     while ids.contains_key(&key) {
-        key = format!("{base}#{n}");
+        key = format!("{base}#{n}").into();
         n += 1;
     }
     codes.insert(key.clone(), qualifier.to_owned());

@@ -1,6 +1,8 @@
 //! The code vocabularies of DESIGN.md: raw EDI codes to the words of the canonical model and
 //! back. Each table is a list of pairs so both directions read from one place.
 
+use std::borrow::Cow;
+
 use crate::canonical::Standard;
 
 /// BEG01 / BSN01 / BAK01 transaction set purpose.
@@ -157,9 +159,9 @@ pub fn role_code(standard: Standard, role: &str) -> String {
 }
 
 /// The `item_ids` key for a qualifier: the vocabulary's word, or the code in lower case.
-pub fn item_id_key(standard: Standard, qualifier: &str) -> String {
+pub fn item_id_key(standard: Standard, qualifier: &str) -> Cow<'static, str> {
     let table = if standard == Standard::X12 { X12_ITEM_ID } else { EDIFACT_ITEM_ID };
-    word(table, qualifier).map(str::to_owned).unwrap_or_else(|| qualifier.to_ascii_lowercase())
+    word(table, qualifier).map_or_else(|| Cow::Owned(qualifier.to_ascii_lowercase()), Cow::Borrowed)
 }
 
 /// The qualifier for an `item_ids` key: the first code of the vocabulary, or the key in
@@ -178,6 +180,16 @@ pub fn hierarchy(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::canonical::ItemIds;
+
+    #[test]
+    fn every_item_id_word_is_a_known_kind() {
+        // A word ItemIds does not know would still work, but be copied for every line.
+        for (_, word) in X12_ITEM_ID.iter().chain(EDIFACT_ITEM_ID) {
+            assert!(matches!(ItemIds::kind(word), Cow::Borrowed(_)), "{word}");
+        }
+        assert!(matches!(item_id_key(Standard::X12, "ZZ"), Cow::Owned(ref key) if key == "zz"));
+    }
 
     #[test]
     fn both_directions() {

@@ -170,7 +170,7 @@ fn item_ids(cx: &SetContext<'_>, v: &[Cow<'_, str>], from: usize, to: usize) -> 
                 let base = std::mem::take(&mut key);
                 let mut n = 2;
                 loop {
-                    key = format!("{base}#{n}");
+                    key = format!("{base}#{n}").into();
                     if !ids.contains_key(&key) {
                         break;
                     }
@@ -411,7 +411,7 @@ fn po1(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<PurchaseOrderLine> {
 fn line_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, line: &mut PurchaseOrderLine) -> bool {
     match seg.1.tag().as_str() {
         "PID" => description(cx, seg).is_some_and(|text| set_once(&mut line.description, text)),
-        "PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut line.packaging, p)),
+        "PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut line.packaging, Box::new(p))),
         "DTM" => match date_time(cx, seg, false) {
             Some((q, date, _)) if q == "002" => set_once(&mut line.requested_delivery_date, date),
             _ => false,
@@ -888,7 +888,7 @@ fn node_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, asn: &mut ShipNotice, no
                 item.line_number = opt(&v, 1);
                 let (mut ids, mut codes) = item_ids(cx, &v, 2, 31);
                 // A lot number is an attribute of the item, not an id.
-                let lot = codes.iter().find(|(_, q)| q.as_str() == "LT").map(|(k, _)| k.clone());
+                let lot = codes.iter().find(|(_, q)| q.as_str() == "LT").map(|(k, _)| k.to_owned());
                 if let Some(key) = lot {
                     codes.remove(&key);
                     item.lot_number = ids.remove(&key);

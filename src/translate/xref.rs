@@ -84,11 +84,11 @@ mod tests {
         assert_eq!(xref.uom_inbound("CA"), Some("CASE"));
         assert_eq!(xref.uom_outbound("EACH"), Some("EA"));
         let mut ids = ItemIds::new();
-        ids.insert("buyer".into(), "ACME-1".into());
+        ids.insert("buyer", "ACME-1".into());
         xref.items_inbound(&mut ids);
         assert_eq!(ids.get(INTERNAL_ITEM_ID).map(String::as_str), Some("SKU-9"));
         let mut ours = ItemIds::new();
-        ours.insert(INTERNAL_ITEM_ID.into(), "SKU-9".into());
+        ours.insert(INTERNAL_ITEM_ID, "SKU-9".into());
         assert_eq!(xref.items_outbound(&ours), Some(("buyer".into(), "ACME-1".into())));
     }
 }

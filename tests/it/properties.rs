@@ -215,12 +215,12 @@ fn purchase_order(standard: Standard) -> impl Strategy<Value = Document> {
                     description,
                     requested_delivery_date: delivery,
                     packaging: (standard == Standard::X12).then_some(packaging).flatten().map(|(pack, size, uom)| {
-                        ItemPackaging {
+                        Box::new(ItemPackaging {
                             pack: Some(pack),
                             size: Some(size),
                             size_uom: Some(uom),
                             ..ItemPackaging::default()
-                        }
+                        })
                     }),
                     references,
                     ..PurchaseOrderLine::default()

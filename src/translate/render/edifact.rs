@@ -110,7 +110,7 @@ fn party(p: &Party, body: &mut Body) {
 fn item_ids(ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = ids
         .iter()
-        .filter(|(key, _)| key.as_str() != INTERNAL_ITEM_ID)
+        .filter(|(key, _)| *key != INTERNAL_ITEM_ID)
         .map(|(key, value)| {
             let qualifier = codes.get(key).cloned().unwrap_or_else(|| vocab::item_id_qualifier(Standard::Edifact, key));
             (value.clone(), qualifier)
