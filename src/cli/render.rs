@@ -468,7 +468,7 @@ fn render_documents<'de, R: serde_json::de::Read<'de>>(
     for (i, document) in json.into_iter::<CanonicalDocument>().enumerate() {
         let number = batch.first_document + i as u64 + 1;
         match document {
-            Ok(document) => match renderer.transaction_set(&document, nth(batch.first_set_number, i as u64)) {
+            Ok(document) => match renderer.transaction_set(document, nth(batch.first_set_number, i as u64)) {
                 Ok(set) => rendered.sets.push(set),
                 Err(problems) => rendered.problems.extend(
                     problems.into_iter().map(|p| Problem { at: None, text: format!("document {number}: {p}") }),

@@ -42,7 +42,7 @@ fn render(pending: &Pending, partners: &Partners, store: &dyn Store, out: &mut P
     });
     out.standard = Some(format!("{:?}", renderer.standard()).to_lowercase());
     let numbers = store.reserve(&partner.id, 1, 1, 1).map_err(|e| vec![e.to_string()])?;
-    let set = renderer.transaction_set(&document, numbers.transaction_set)?;
+    let set = renderer.transaction_set(document, numbers.transaction_set)?;
     let mut groups = Groups::default();
     groups.push(set);
     let assembled =

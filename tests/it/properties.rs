@@ -23,7 +23,7 @@ fn round_trip(document: &Document, standard: Standard) -> Result<Document, Strin
         Standard::Edifact => ("D96A", Delimiters::EDIFACT),
     };
     let target = Target { standard, version, decimal_mark: delimiters.decimal, xref: None };
-    let segments = body(document, &target).map_err(|e| e.to_string())?;
+    let segments = body(document.clone(), &target).map_err(|e| e.to_string())?;
     let spec = EnvelopeSpec {
         standard,
         version: version.into(),
@@ -615,7 +615,7 @@ fn refused_or_rendered(document: Document, damage: Damage) -> Result<(), TestCas
     let (x12, edifact) = render_partners();
     for partner in [x12, edifact] {
         let renderer = InterchangeRenderer::new(partner).unwrap();
-        if let Err(problems) = renderer.transaction_set(&read, 1) {
+        if let Err(problems) = renderer.transaction_set(read.clone(), 1) {
             prop_assert!(!problems.is_empty() && problems.iter().all(|p| !p.is_empty()), "{problems:?}");
         }
     }

@@ -116,7 +116,7 @@ impl<'a> InterchangeRenderer<'a> {
     /// who sent the document.
     pub fn transaction_set(
         &self,
-        document: &CanonicalDocument,
+        document: CanonicalDocument,
         control_number: u64,
     ) -> Result<RenderedSet, Vec<String>> {
         let kind = document.kind();
@@ -132,7 +132,7 @@ impl<'a> InterchangeRenderer<'a> {
             decimal_mark: self.spec.delimiters.decimal,
             xref: Some(&self.partner.xref),
         };
-        let body = super::body(&document.document, &target).map_err(|e| vec![e.to_string()])?;
+        let body = super::body(document.document, &target).map_err(|e| vec![e.to_string()])?;
         let header = envelope::set_header(&self.spec, kind, &format!("{control_number:04}"));
         let set = TransactionSet { header, segments: body };
         let mut bytes = Vec::with_capacity(64 * (set.segments.len() + 2));

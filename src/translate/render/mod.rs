@@ -37,11 +37,12 @@ pub enum RenderError {
     Invalid { field: String, value: String, reason: String },
 }
 
-/// The transaction set body (segments between ST/UNH and SE/UNT) of a document.
-pub fn body(document: &Document, target: &Target<'_>) -> Result<Vec<tree::Segment>, RenderError> {
+/// The transaction set body (segments between ST/UNH and SE/UNT) of a document, which it
+/// consumes: values move into the segments.
+pub fn body(document: Document, target: &Target<'_>) -> Result<Vec<tree::Segment>, RenderError> {
     match target.standard {
         Standard::X12 => x12::body(document, target),
-        Standard::Edifact => edifact::body(document, target),
+        Standard::Edifact => edifact::body(&document, target),
     }
 }
 
