@@ -403,17 +403,9 @@ fn read_batches(
         submit(batch)
     };
     loop {
-        let len = pending.len();
-        pending.resize(len + READ_BYTES, 0);
-        let read = match source.read(&mut pending[len..]) {
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {
-                pending.truncate(len);
-                continue;
-            }
-            Err(err) => return Err(err),
-        };
-        pending.truncate(len + read);
+        // Into the spare capacity as it is: zeroing it first meant a memset of the whole input.
+        pending.reserve(READ_BYTES);
+        let read = (&mut source).take(READ_BYTES as u64).read_to_end(&mut pending)?;
         if read == 0 {
             break;
         }
