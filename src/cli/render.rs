@@ -239,10 +239,10 @@ struct Boundaries {
 impl Boundaries {
     /// Scans `bytes`; returns the end (exclusive) of the last complete document in them and
     /// how many documents ended. Sixty-four bytes at a time, as bit masks of quotes, braces and
-    /// backslashes (plain loops the compiler turns into vector compares): canonical JSON has a
-    /// quote every few bytes, so looking for the next one (memchr) took twice as long as a
-    /// byte loop, and the byte loop was about a tenth of `crossdock render`'s time. A block
-    /// holding a backslash (rare: only escapes have one) goes byte by byte.
+    /// backslashes (`Masks`): canonical JSON has a quote every few bytes, so looking for the
+    /// next one (memchr) took twice as long as a byte loop, and eight bytes at a time (SWAR)
+    /// still took 0.15 s of CPU on the 163 MB bench file, against 0.04 s now. A block holding
+    /// a backslash (rare: only escapes have one) goes byte by byte.
     fn scan(&mut self, bytes: &[u8]) -> (Option<usize>, u64) {
         let mut last = None;
         let mut ended = 0;

@@ -106,11 +106,23 @@ pub(crate) fn kept_whole(extensions: &[Extension], tag: &str) -> bool {
 }
 
 /// Segment helpers.
+/// A segment of simple elements, without the trailing empty ones: they would only be built to
+/// be dropped again (a segment such as PO4 or BEG carries a few values of its dozen).
 pub(crate) fn simple(tag: &str, values: impl IntoIterator<Item = Option<String>>) -> tree::Segment {
-    tree::Segment {
-        tag: tag.to_owned(),
-        elements: values.into_iter().map(|v| tree::Element::simple(v.unwrap_or_default())).collect(),
+    let values = values.into_iter();
+    let mut elements = Vec::with_capacity(values.size_hint().0);
+    let mut empty = 0;
+    for value in values {
+        match value {
+            Some(value) if !value.is_empty() => {
+                elements.extend(std::iter::repeat_with(tree::Element::empty).take(empty));
+                empty = 0;
+                elements.push(tree::Element::simple(value));
+            }
+            _ => empty += 1,
+        }
     }
+    tree::Segment { tag: tag.to_owned(), elements }
 }
 
 pub(crate) fn s(value: &str) -> Option<String> {
