@@ -166,9 +166,15 @@ impl<'de> Deserialize<'de> for Decimal {
     /// copy every quantity and price into a new string.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = <&RawValue>::deserialize(deserializer)?;
-        let text = raw.get();
+        Decimal::from_json(raw.get()).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Decimal {
+    /// A JSON value's text as an exact decimal: a number, or the reason it is not one.
+    pub(crate) fn from_json(text: &str) -> Result<Decimal, String> {
         if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
-            return Err(serde::de::Error::custom(format!("{text} is not a number")));
+            return Err(format!("{text} is not a number"));
         }
         // Plain decimals take the EDI fast path; JSON also allows exponents (1e3), which
         // rust_decimal's scientific parser reads exactly.
@@ -177,7 +183,7 @@ impl<'de> Deserialize<'de> for Decimal {
             None => rust_decimal::Decimal::from_str_exact(text)
                 .or_else(|_| rust_decimal::Decimal::from_scientific(text))
                 .map(|value| Decimal(value.normalize()))
-                .map_err(|e| serde::de::Error::custom(format!("{text} is not an exact decimal: {e}"))),
+                .map_err(|e| format!("{text} is not an exact decimal: {e}")),
         }
     }
 }

@@ -60,6 +60,12 @@ impl ItemIds {
         }
     }
 
+    /// Adds `key`, which the caller knows is not present.
+    pub(crate) fn push_new(&mut self, key: Cow<'static, str>, value: String) {
+        debug_assert!(!self.contains_key(&key), "{key} is present");
+        self.0.push((key, value));
+    }
+
     /// Removes `key`, keeping the order of the rest.
     pub fn remove(&mut self, key: &str) -> Option<String> {
         let at = self.0.iter().position(|(k, _)| k == key)?;

@@ -9,6 +9,7 @@
 mod date;
 mod decimal;
 mod item_ids;
+pub mod json_reader;
 pub mod purchase_order;
 pub mod purchase_order_ack;
 pub mod schema;

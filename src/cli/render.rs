@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use super::pool::{run_ordered, workers};
 use super::{load_partners, Input, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
-use crate::canonical::{CanonicalDocument, DocumentKind};
+use crate::canonical::{json_reader, CanonicalDocument, DocumentKind};
 use crate::control_numbers::{nth, ControlNumberFile, Counters};
 use crate::translate::render::envelope::Stamp;
 use crate::translate::render::interchange::{InterchangeRenderer, RenderedSet, Wrapping};
@@ -440,15 +440,75 @@ fn read_batches(
 
 fn render_batch(renderer: &InterchangeRenderer<'_>, batch: &Batch) -> Rendered {
     let mut rendered = Rendered::default();
-    // UTF-8 is checked once for the batch, so that serde_json need not check each string it
-    // reads (the command used 12-23% less CPU); a batch that is not UTF-8 is read as bytes,
-    // and serde_json says where.
+    // UTF-8 is checked once for the batch, so that the readers need not check each string
+    // (serde_json used 12-23% less CPU); a batch that is not UTF-8 is read as bytes by
+    // serde_json, which says where.
     match std::str::from_utf8(&batch.json) {
-        Ok(text) => render_documents(renderer, batch, serde_json::Deserializer::from_str(text), &mut rendered),
+        Ok(text) => render_text(renderer, batch, text, &mut rendered),
         Err(_) => render_documents(renderer, batch, serde_json::Deserializer::from_slice(&batch.json), &mut rendered),
     }
     rendered.lines = memchr::memchr_iter(b'\n', &batch.json).count() as u64;
     rendered
+}
+
+/// Each document through `json_reader` when it can read it (plain purchase orders, about
+/// twice as fast), through serde_json when not; serde_json reports what is wrong.
+fn render_text(renderer: &InterchangeRenderer<'_>, batch: &Batch, text: &str, rendered: &mut Rendered) {
+    let mut at = 0;
+    for i in 0.. {
+        let rest = text[at..].trim_start_matches([' ', '\t', '\n', '\r']);
+        if rest.is_empty() {
+            return;
+        }
+        at = text.len() - rest.len();
+        let number = batch.first_document + i + 1;
+        let (document, length) = match json_reader::read_purchase_order(rest) {
+            Some(read) => read,
+            None => {
+                let mut documents = serde_json::Deserializer::from_str(rest).into_iter::<CanonicalDocument>();
+                match documents.next() {
+                    Some(Ok(document)) => (document, documents.byte_offset()),
+                    Some(Err(err)) => {
+                        // serde_json counts from the document's start: add the lines and the
+                        // columns before it.
+                        let before = &text[..at];
+                        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+                        let lines_before = memchr::memchr_iter(b'\n', before.as_bytes()).count() as u64;
+                        // (serde_json's columns count bytes.)
+                        let column = if err.line() == 1 { err.column() + (at - line_start) } else { err.column() };
+                        rendered.problems.push(not_canonical(number, &err, lines_before + err.line() as u64, column));
+                        return;
+                    }
+                    None => return,
+                }
+            }
+        };
+        render_one(renderer, batch, document, i, rendered);
+        at += length;
+    }
+}
+
+fn render_one(
+    renderer: &InterchangeRenderer<'_>,
+    batch: &Batch,
+    document: CanonicalDocument,
+    i: u64,
+    rendered: &mut Rendered,
+) {
+    let number = batch.first_document + i + 1;
+    match renderer.transaction_set(document, nth(batch.first_set_number, i)) {
+        Ok(set) => rendered.sets.push(set),
+        Err(problems) => rendered
+            .problems
+            .extend(problems.into_iter().map(|p| Problem { at: None, text: format!("document {number}: {p}") })),
+    }
+}
+
+/// A document serde_json could not read, at `line` and `column` of the batch.
+fn not_canonical(number: u64, err: &serde_json::Error, line: u64, column: usize) -> Problem {
+    let text = err.to_string();
+    let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(what, _)| what);
+    Problem { at: Some((line, column)), text: format!("document {number} is not a canonical document: {what}") }
 }
 
 fn render_documents<'de, R: serde_json::de::Read<'de>>(
@@ -458,23 +518,13 @@ fn render_documents<'de, R: serde_json::de::Read<'de>>(
     rendered: &mut Rendered,
 ) {
     for (i, document) in json.into_iter::<CanonicalDocument>().enumerate() {
-        let number = batch.first_document + i as u64 + 1;
         match document {
-            Ok(document) => match renderer.transaction_set(document, nth(batch.first_set_number, i as u64)) {
-                Ok(set) => rendered.sets.push(set),
-                Err(problems) => rendered.problems.extend(
-                    problems.into_iter().map(|p| Problem { at: None, text: format!("document {number}: {p}") }),
-                ),
-            },
+            Ok(document) => render_one(renderer, batch, document, i as u64, rendered),
             Err(err) => {
                 // serde_json counts lines from the batch's start; the writer adds the lines
                 // of the batches before.
-                let text = err.to_string();
-                let what = text.rsplit_once(" at line ").map_or(text.as_str(), |(what, _)| what);
-                rendered.problems.push(Problem {
-                    at: Some((err.line() as u64, err.column())),
-                    text: format!("document {number} is not a canonical document: {what}"),
-                });
+                let (line, column) = (err.line() as u64, err.column());
+                rendered.problems.push(not_canonical(batch.first_document + i as u64 + 1, &err, line, column));
                 break;
             }
         }

@@ -635,3 +635,74 @@ proptest! {
         refused_or_rendered(document, damage)?;
     }
 }
+
+/// `crossdock render`'s own reader of purchase orders (`json_reader`) and serde read every
+/// text alike: where the reader reads a document, serde reads the same one and ends at the
+/// same byte; where serde refuses a text, the reader gives way. Plain documents, compact or
+/// pretty, must take the reader's path.
+fn readers_agree(
+    document: Document,
+    envelope: bool,
+    pretty: bool,
+    damage: Option<Damage>,
+) -> Result<(), TestCaseError> {
+    use crossdock::canonical::json_reader::read_purchase_order;
+    let envelope = envelope.then(|| Envelope {
+        standard: Standard::X12,
+        version: "004010".into(),
+        version_detail: Some("004010VICS".into()),
+        sender: QualifiedId { qualifier: "ZZ".into(), id: "BUYERCO".into() },
+        receiver: QualifiedId { qualifier: "ZZ".into(), id: "SUPPLIERCO".into() },
+        interchange_control_number: "000000001".into(),
+        group_control_number: None,
+        transaction_control_number: "0001".into(),
+        transaction_set: "850".into(),
+        application_sender: None,
+        application_receiver: Some("SUPPLIERCO".into()),
+        test: true,
+    });
+    let canonical = CanonicalDocument { partner: Some("buyerco".into()), envelope, document };
+    let json = if pretty { serde_json::to_vec_pretty(&canonical) } else { serde_json::to_vec(&canonical) }.unwrap();
+    let plain = damage.is_none() && !json.contains(&b'\\');
+    let bytes = match &damage {
+        Some(damage) => damaged(&json, damage),
+        None => json,
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else { return Ok(()) };
+    let mut serde = serde_json::Deserializer::from_str(text).into_iter::<CanonicalDocument>();
+    let by_serde = serde.next();
+    match read_purchase_order(text) {
+        Some((read, length)) => {
+            prop_assert!(
+                matches!(&by_serde, Some(Ok(d)) if *d == read),
+                "serde read {by_serde:?}, the reader {read:?}"
+            );
+            prop_assert_eq!(serde.byte_offset(), length);
+        }
+        None => prop_assert!(!plain, "the reader gave up on a plain purchase order: {text}"),
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_purchase_order_reader_reads_as_serde_does(
+        document in prop_oneof![purchase_order(Standard::X12), purchase_order(Standard::Edifact)],
+        envelope in any::<bool>(),
+        pretty in any::<bool>(),
+    ) {
+        readers_agree(document, envelope, pretty, None)?;
+    }
+
+    #[test]
+    fn the_purchase_order_reader_gives_way_to_serde_on_damage(
+        document in purchase_order(Standard::X12),
+        envelope in any::<bool>(),
+        pretty in any::<bool>(),
+        damage in damage(),
+    ) {
+        readers_agree(document, envelope, pretty, Some(damage))?;
+    }
+}

@@ -726,6 +726,20 @@ fn render_failures_say_where_and_use_no_control_numbers() {
         "{}",
         stderr(&refused)
     );
+    // A broken document after a good one on the same line: its columns count from the line's
+    // start; one spread over lines: from its line's.
+    let json = format!("{good}\n{good} {{\"type\":\"purchase_order\",\"document\":{{\"po_number\":}}\n");
+    let refused = render_buyerco(json.as_bytes(), dir.path());
+    let expected = format!("line 2, column {}: document 3 is not a canonical document", good.len() + 1 + 50);
+    assert!(stderr(&refused).contains(&expected), "{}", stderr(&refused));
+    let json =
+        format!("{good}\n{good}\n{{\"type\": \"purchase_order\",\n  \"document\": {{\n    \"po_number\": }}\n}}\n");
+    let refused = render_buyerco(json.as_bytes(), dir.path());
+    assert!(
+        stderr(&refused).contains("line 5, column 18: document 3 is not a canonical document"),
+        "{}",
+        stderr(&refused)
+    );
     // Nothing was rendered, so the next run starts at 1.
     let rendered = render_buyerco(format!("{good}\n").as_bytes(), dir.path());
     assert_eq!(rendered.status.code(), Some(0), "{}", stderr(&rendered));
