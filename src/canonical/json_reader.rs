@@ -189,6 +189,31 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// An array of values read in place, for large ones (a purchase order line is 336 bytes,
+    /// and returning each and pushing it copied it twice).
+    fn array_in_place<T: Default>(&mut self, mut item: impl FnMut(&mut Self, &mut T) -> Option<()>) -> Option<Vec<T>> {
+        self.eat(b'[')?;
+        let mut items = Vec::new();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(items);
+        }
+        items.reserve(16);
+        loop {
+            items.push(T::default());
+            let last = items.last_mut()?;
+            item(self, last)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(items);
+                }
+                _ => return None,
+            }
+        }
+    }
+
     /// Extensions are left to serde, unless there are none.
     fn no_extensions<T>(&mut self) -> Option<Vec<T>> {
         self.eat(b'[')?;
@@ -426,7 +451,7 @@ impl<'a> Cursor<'a> {
                 }
                 "lines" => {
                     once(&mut seen, 22)?;
-                    po.lines = c.array(Self::line)?;
+                    po.lines = c.array_in_place(Self::line)?;
                 }
                 "totals" => {
                     once(&mut seen, 23)?;
@@ -444,8 +469,7 @@ impl<'a> Cursor<'a> {
         (seen & 1 != 0).then_some(po)
     }
 
-    fn line(&mut self) -> Option<PurchaseOrderLine> {
-        let mut line = PurchaseOrderLine::default();
+    fn line(&mut self, line: &mut PurchaseOrderLine) -> Option<()> {
         let mut seen = 0;
         self.object(|c, key| {
             match key {
@@ -512,8 +536,7 @@ impl<'a> Cursor<'a> {
                 _ => return None,
             }
             Some(())
-        })?;
-        Some(line)
+        })
     }
 
     fn item_ids(&mut self) -> Option<ItemIds> {
