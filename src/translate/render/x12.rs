@@ -53,7 +53,7 @@ fn note(n: &Note) -> tree::Segment {
 
 fn date_segment(qualifier: &str, date: &Option<Date>, body: &mut Body) {
     if date.is_some() {
-        body.push(simple("DTM", [s(qualifier), dt(date)]));
+        body.push_simple(simple("DTM", [s(qualifier), dt(date)]));
     }
 }
 
@@ -64,30 +64,30 @@ fn party(p: &Party, body: &mut Body) {
         Some(id) => (s(&id.qualifier), s(&id.value)),
         None => (None, None),
     };
-    body.push(simple("N1", [Some(code), p.name.clone(), qualifier, id]));
+    body.push_simple(simple("N1", [Some(code), p.name.clone(), qualifier, id]));
     for names in p.additional_names.chunks(2) {
-        body.push(simple("N2", names.iter().map(|n| Some(n.clone()))));
+        body.push_simple(simple("N2", names.iter().map(|n| Some(n.clone()))));
     }
     if let Some(address) = &p.address {
         for lines in address.lines.chunks(2) {
-            body.push(simple("N3", lines.iter().map(|l| Some(l.clone()))));
+            body.push_simple(simple("N3", lines.iter().map(|l| Some(l.clone()))));
         }
         if address.city.is_some()
             || address.region.is_some()
             || address.postal_code.is_some()
             || address.country.is_some()
         {
-            body.push(simple(
+            body.push_simple(simple(
                 "N4",
                 [address.city.clone(), address.region.clone(), address.postal_code.clone(), address.country.clone()],
             ));
         }
     }
     for r in &p.references {
-        body.push(reference(r));
+        body.push_simple(reference(r));
     }
     for c in &p.contacts {
-        body.push(contact(c));
+        body.push_simple(contact(c));
     }
     body.extensions(&p.extensions);
 }
@@ -161,9 +161,9 @@ fn owned_packaging(p: ItemPackaging) -> tree::Segment {
 fn totals(t: &Option<Totals>, body: &mut Body, line_count: usize) {
     let Some(t) = t else { return };
     let count = t.line_count.map(|c| c.to_string()).unwrap_or_else(|| line_count.to_string());
-    body.push(simple("CTT", [Some(count), dec(&t.quantity)]));
+    body.push_simple(simple("CTT", [Some(count), dec(&t.quantity)]));
     if let Some(amount) = &t.amount {
-        body.push(simple("AMT", [t.amount_qualifier.clone().or(Some("TT".into())), Some(amount.to_string())]));
+        body.push_simple(simple("AMT", [t.amount_qualifier.clone().or(Some("TT".into())), Some(amount.to_string())]));
     }
 }
 
@@ -180,7 +180,7 @@ fn purchase_order(po: PurchaseOrder, target: &Target<'_>, body: &mut Body) -> Re
             .purpose_code
             .or_else(|| po.purpose.as_deref().map(|p| vocab::purpose_code(Standard::X12, p)))
             .unwrap_or_else(|| "00".into());
-        body.push(simple(
+        body.push_simple(simple(
             "BEG",
             [
                 Some(purpose),
@@ -199,14 +199,14 @@ fn purchase_order(po: PurchaseOrder, target: &Target<'_>, body: &mut Body) -> Re
         ));
     }
     if let Some(currency) = po.currency {
-        body.push(simple("CUR", [s("BY"), Some(currency)]));
+        body.push_simple(simple("CUR", [s("BY"), Some(currency)]));
     }
-    po.references.iter().for_each(|r| body.push(reference(r)));
-    po.contacts.iter().for_each(|c| body.push(contact(c)));
+    po.references.iter().for_each(|r| body.push_simple(reference(r)));
+    po.contacts.iter().for_each(|c| body.push_simple(contact(c)));
     date_segment("002", &po.requested_delivery_date, body);
     date_segment("010", &po.requested_ship_date, body);
     date_segment("001", &po.cancel_after_date, body);
-    po.notes.iter().for_each(|n| body.push(note(n)));
+    po.notes.iter().for_each(|n| body.push_simple(note(n)));
     body.extensions(&po.extensions);
     po.parties.iter().for_each(|p| party(p, body));
     for line in po.lines {
@@ -224,14 +224,14 @@ fn purchase_order(po: PurchaseOrder, target: &Target<'_>, body: &mut Body) -> Re
             line.price_basis,
         ]);
         owned_item_id_pairs(&mut po1, line.item_ids, line.item_id_codes, target);
-        body.push(simple("PO1", po1));
+        body.push_simple(simple("PO1", po1));
         if let Some(text) = line.description {
-            body.push(simple("PID", [s("F"), None, None, None, Some(text)]));
+            body.push_simple(simple("PID", [s("F"), None, None, None, Some(text)]));
         }
         if let Some(p) = line.packaging {
-            body.push(owned_packaging(*p));
+            body.push_simple(owned_packaging(*p));
         }
-        line.references.iter().for_each(|r| body.push(reference(r)));
+        line.references.iter().for_each(|r| body.push_simple(reference(r)));
         date_segment("002", &line.requested_delivery_date, body);
         body.extensions(&line.extensions);
     }
@@ -258,7 +258,7 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
             .clone()
             .or_else(|| ack.ack_type.as_deref().map(|t| vocab::ack_type_code(Standard::X12, t)))
             .unwrap_or_else(|| "AC".into());
-        body.push(simple(
+        body.push_simple(simple(
             "BAK",
             [
                 Some(purpose),
@@ -275,11 +275,11 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
         ));
     }
     if let Some(currency) = &ack.currency {
-        body.push(simple("CUR", [s("BY"), Some(currency.clone())]));
+        body.push_simple(simple("CUR", [s("BY"), Some(currency.clone())]));
     }
-    ack.references.iter().for_each(|r| body.push(reference(r)));
-    ack.contacts.iter().for_each(|c| body.push(contact(c)));
-    ack.notes.iter().for_each(|n| body.push(note(n)));
+    ack.references.iter().for_each(|r| body.push_simple(reference(r)));
+    ack.contacts.iter().for_each(|c| body.push_simple(contact(c)));
+    ack.notes.iter().for_each(|n| body.push_simple(note(n)));
     body.extensions(&ack.extensions);
     ack.parties.iter().for_each(|p| party(p, body));
     for line in &ack.lines {
@@ -292,11 +292,11 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
             line.price_basis.clone(),
         ]);
         item_id_pairs(&mut po1, &line.item_ids, &line.item_id_codes, target);
-        body.push(simple("PO1", po1));
+        body.push_simple(simple("PO1", po1));
         if let Some(text) = &line.description {
-            body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
+            body.push_simple(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
         }
-        line.references.iter().for_each(|r| body.push(reference(r)));
+        line.references.iter().for_each(|r| body.push_simple(reference(r)));
         let status = line.status_code.clone().or_else(|| {
             line.status.as_deref().and_then(|s| vocab::line_status_code(Standard::X12, s)).map(str::to_owned)
         });
@@ -316,7 +316,7 @@ fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Bo
                 values.push(line.status_reason_list.clone());
                 values.push(line.status_reason_code.clone());
             }
-            body.push(simple("ACK", values));
+            body.push_simple(simple("ACK", values));
         }
         body.extensions(&line.extensions);
     }
@@ -337,7 +337,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
             .clone()
             .or_else(|| asn.purpose.as_deref().map(|p| vocab::purpose_code(Standard::X12, p)))
             .unwrap_or_else(|| "00".into());
-        body.push(simple(
+        body.push_simple(simple(
             "BSN",
             [
                 Some(purpose),
@@ -353,7 +353,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
     let mut hl = Hl { next: 1, count: 0 };
     let shipment = hl.open(None, "S", body);
     if let Some(p) = &asn.packaging {
-        body.push(simple(
+        body.push_simple(simple(
             "TD1",
             [
                 p.package_code.clone(),
@@ -372,24 +372,27 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
     if let Some(c) = &asn.carrier {
         if c.scac.is_some() || c.name.is_some() || c.mode.is_some() || c.routing_sequence_code.is_some() {
             let qualifier = c.id_qualifier.clone().or_else(|| c.scac.as_ref().map(|_| "2".into()));
-            body.push(simple(
+            body.push_simple(simple(
                 "TD5",
                 [c.routing_sequence_code.clone(), qualifier, c.scac.clone(), c.mode.clone(), c.name.clone()],
             ));
         }
         if let Some(bol) = &c.bill_of_lading {
-            body.push(simple("REF", [s("BM"), Some(bol.clone())]));
+            body.push_simple(simple("REF", [s("BM"), Some(bol.clone())]));
         }
         if let Some(pro) = &c.tracking_number {
-            body.push(simple("REF", [s("CN"), Some(pro.clone())]));
+            body.push_simple(simple("REF", [s("CN"), Some(pro.clone())]));
         }
     }
-    asn.references.iter().for_each(|r| body.push(reference(r)));
+    asn.references.iter().for_each(|r| body.push_simple(reference(r)));
     if asn.shipped_date.is_some() {
-        body.push(simple("DTM", [s("011"), dt(&asn.shipped_date), asn.shipped_time.as_ref().map(|t| t.to_edi())]));
+        body.push_simple(simple(
+            "DTM",
+            [s("011"), dt(&asn.shipped_date), asn.shipped_time.as_ref().map(|t| t.to_edi())],
+        ));
     }
     date_segment("017", &asn.estimated_delivery_date, body);
-    asn.notes.iter().for_each(|n| body.push(note(n)));
+    asn.notes.iter().for_each(|n| body.push_simple(note(n)));
     asn.parties.iter().for_each(|p| party(p, body));
     // Orders on a tare stand under that tare (S-T-O-I); consecutive orders on the same tare
     // share one HL.
@@ -422,7 +425,7 @@ fn ship_notice(asn: &ShipNotice, target: &Target<'_>, body: &mut Body) -> Result
     let count =
         asn.totals.as_ref().and_then(|t| t.hl_count).map(|c| c.to_string()).unwrap_or_else(|| hl.count.to_string());
     let quantity = asn.totals.as_ref().and_then(|t| dec(&t.quantity));
-    body.push(simple("CTT", [Some(count), quantity]));
+    body.push_simple(simple("CTT", [Some(count), quantity]));
     Ok(())
 }
 
@@ -437,14 +440,14 @@ impl Hl {
         let id = self.next;
         self.next += 1;
         self.count += 1;
-        body.push(simple("HL", [Some(id.to_string()), parent.map(|p| p.to_string()), s(level)]));
+        body.push_simple(simple("HL", [Some(id.to_string()), parent.map(|p| p.to_string()), s(level)]));
         id
     }
 }
 
 fn order_hl(order: &Order, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mut Body) {
     let id = hl.open(Some(parent), "O", body);
-    body.push(simple(
+    body.push_simple(simple(
         "PRF",
         [
             s(&order.po_number),
@@ -456,7 +459,7 @@ fn order_hl(order: &Order, parent: u32, hl: &mut Hl, target: &Target<'_>, body: 
             order.order_type_code.clone(),
         ],
     ));
-    order.references.iter().for_each(|r| body.push(reference(r)));
+    order.references.iter().for_each(|r| body.push_simple(reference(r)));
     order.parties.iter().for_each(|p| party(p, body));
     body.extensions(&order.extensions);
     for pack in &order.packs {
@@ -469,10 +472,10 @@ fn order_hl(order: &Order, parent: u32, hl: &mut Hl, target: &Target<'_>, body: 
 
 fn pack_segments(pack: &Pack, body: &mut Body) {
     if let Some(details) = &pack.details {
-        body.push(packaging(details));
+        body.push_simple(packaging(details));
     }
     if let Some(sscc) = &pack.sscc {
-        body.push(simple("MAN", [s("GM"), Some(sscc.clone())]));
+        body.push_simple(simple("MAN", [s("GM"), Some(sscc.clone())]));
     }
 }
 
@@ -499,10 +502,10 @@ fn item_hl(item: &Item, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mu
         lin.push(Some(lot.clone()));
     }
     if lin.len() > 1 || item.line_number.is_some() {
-        body.push(simple("LIN", lin));
+        body.push_simple(simple("LIN", lin));
     }
     if item.quantity_shipped.is_some() {
-        body.push(simple(
+        body.push_simple(simple(
             "SN1",
             [
                 item.assigned_id.clone(),
@@ -519,9 +522,9 @@ fn item_hl(item: &Item, parent: u32, hl: &mut Hl, target: &Target<'_>, body: &mu
         ));
     }
     if let Some(text) = &item.description {
-        body.push(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
+        body.push_simple(simple("PID", [s("F"), None, None, None, Some(text.clone())]));
     }
-    item.references.iter().for_each(|r| body.push(reference(r)));
+    item.references.iter().for_each(|r| body.push_simple(reference(r)));
     body.extensions(&item.extensions);
     for pack in &item.packs {
         pack_hl(pack, id, hl, target, body);
