@@ -891,6 +891,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Token soup after a purchase order's opening: whatever the reader makes of it,
+        /// serde makes the same, and nothing panics.
+        #[test]
+        fn agrees_with_serde_on_token_soup(tokens in proptest::collection::vec(proptest::sample::select(vec![
+            "{", "}", "[", "]", ":", ",", " ", "\n", "null", "true", "0", "-1.50", "1e2", "01", "\"\"", "\"A\\\"B\"",
+            "\"po_number\"", "\"lines\"", "\"quantity\"", "\"item_ids\"", "\"buyer\"", "\"packaging\"", "\"pack\"",
+            "\"parties\"", "\"role\"", "\"address\"", "\"lines\":[", "\"po_date\"", "\"2026-01-31\"", "\"x\"",
+            "\"extensions\":[]", "\"totals\"", "\"references\"", "\"qualifier\"", "\"value\"",
+        ]), 0..60)) {
+            let text = format!(r#"{{"type":"purchase_order","document":{{"po_number":"1",{}"#, tokens.concat());
+            agree(&text);
+            agree(&format!("{text}}}}}"));
+        }
+    }
+
     #[test]
     fn gives_way_to_serde_for_what_it_does_not_read() {
         let left = [
