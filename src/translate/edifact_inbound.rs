@@ -228,8 +228,9 @@ fn add_item_id(ids: &mut ItemIds, codes: &mut ItemIds, qualifier: &str, value: &
         key = format!("{base}#{n}").into();
         n += 1;
     }
-    codes.insert(key.clone(), qualifier.to_owned());
-    ids.insert(key, value.to_owned());
+    // Both maps hold the same kinds, and `key` is in neither.
+    codes.push_new(key.clone(), qualifier.to_owned());
+    ids.push_new(key, value.to_owned());
 }
 
 /// The common part of a LIN group line.

@@ -177,8 +177,10 @@ fn item_ids(cx: &SetContext<'_>, v: &[Cow<'_, str>], from: usize, to: usize) -> 
                     n += 1;
                 }
             }
-            codes.insert(key.clone(), qualifier);
-            ids.insert(key, value);
+            // Both maps hold the same kinds, and `key` is in neither (searching each again on
+            // insert was 3.5% of `crossdock translate`).
+            codes.push_new(key.clone(), qualifier);
+            ids.push_new(key, value);
         }
         position += 2;
     }
