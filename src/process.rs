@@ -125,8 +125,10 @@ pub struct TranslatedDocument {
 
 impl TranslatedDocument {
     pub fn new(document: &CanonicalDocument) -> Self {
-        // Serializing an in-memory document cannot fail.
-        TranslatedDocument { json: serde_json::to_string(document).unwrap_or_default(), ..Self::summary(document) }
+        let mut json = Vec::new();
+        crate::canonical::json_writer::write(document, &mut json);
+        // JSON written from strings is UTF-8.
+        TranslatedDocument { json: String::from_utf8(json).unwrap_or_default(), ..Self::summary(document) }
     }
 
     fn summary(document: &CanonicalDocument) -> Self {

@@ -131,6 +131,14 @@ impl Decimal {
     }
 }
 
+impl Decimal {
+    /// Appends the value as JSON, as its `Serialize` writes it (a whole number's digits are
+    /// its text too).
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.write_text(&mut [0; TEXT_MAX]).as_bytes());
+    }
+}
+
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.write_text(&mut [0; TEXT_MAX]))

@@ -10,6 +10,7 @@ mod date;
 mod decimal;
 mod item_ids;
 pub mod json_reader;
+pub mod json_writer;
 pub mod purchase_order;
 pub mod purchase_order_ack;
 pub mod schema;

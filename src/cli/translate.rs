@@ -13,6 +13,7 @@ use crossdock_parsers::{Error, Event, OwnedTransactionSet, ParseOptions, StreamR
 
 use super::pool::{run_ordered, workers};
 use super::{load_partners, Input, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
+use crate::canonical::json_writer;
 use crate::config::Partners;
 use crate::process::{partner_for, translate_set};
 use crate::translate::Outcome;
@@ -162,10 +163,8 @@ fn translate_batch(batch: &[Item], partners: &Partners, name: &str) -> Translate
         report(&mut translated, set.errors());
         match translate_set(&set, partner) {
             Outcome::Translated(document) => {
-                // Serializing an in-memory document into a Vec cannot fail.
-                if serde_json::to_writer(&mut translated.json, &document).is_ok() {
-                    translated.json.push(b'\n');
-                }
+                json_writer::write(&document, &mut translated.json);
+                translated.json.push(b'\n');
             }
             Outcome::Unsupported { transaction_set } => {
                 translated.invalid = true;

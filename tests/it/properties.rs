@@ -706,3 +706,81 @@ proptest! {
         readers_agree(document, envelope, pretty, Some(damage))?;
     }
 }
+
+/// An envelope with every optional field present (`full`) or absent.
+fn sample_envelope(full: bool) -> Envelope {
+    Envelope {
+        standard: if full { Standard::Edifact } else { Standard::X12 },
+        version: "004010".into(),
+        version_detail: full.then(|| "004010VICS".into()),
+        sender: QualifiedId { qualifier: "ZZ".into(), id: "BUYERCO".into() },
+        receiver: QualifiedId { qualifier: "ZZ".into(), id: "SUPPLIERCO".into() },
+        interchange_control_number: "000000001".into(),
+        group_control_number: full.then(|| "1".into()),
+        transaction_control_number: "0001".into(),
+        transaction_set: "850".into(),
+        application_sender: full.then(|| "BUYERCO".into()),
+        application_receiver: full.then(|| "SUPPLIERCO".into()),
+        test: full,
+    }
+}
+
+/// `crossdock translate`'s own writer (`json_writer`) writes every document byte for byte as
+/// serde_json does: purchase orders with or without an envelope, with strings that need
+/// escaping in their keys and values, with extensions (left to serde_json), and the other
+/// document types (left to serde_json too).
+fn writers_agree(
+    mut document: Document,
+    envelope: Option<bool>,
+    hostile: Option<String>,
+    extension: bool,
+) -> Result<(), TestCaseError> {
+    if let (Some(text), Document::PurchaseOrder(po)) = (&hostile, &mut document) {
+        po.po_number = text.clone();
+        po.currency = Some(text.clone());
+        if let Some(line) = po.lines.first_mut() {
+            line.description = Some(text.clone());
+            line.item_ids.insert(text.clone(), text.clone());
+        }
+        if let Some(party) = po.parties.first_mut() {
+            party.name = Some(text.clone());
+            party.additional_names.push(text.clone());
+        }
+    }
+    if let (true, Document::PurchaseOrder(po)) = (extension, &mut document) {
+        let extension =
+            Extension { segment: "ZZZ".into(), elements: vec![ExtensionElement::Simple("1".into())], position: None };
+        match po.lines.first_mut() {
+            Some(line) => line.extensions.push(extension),
+            None => po.extensions.push(extension),
+        }
+    }
+    let canonical = CanonicalDocument {
+        partner: envelope.map(|_| "buyerco".into()),
+        envelope: envelope.map(sample_envelope),
+        document,
+    };
+    let mut ours = Vec::new();
+    crossdock::canonical::json_writer::write(&canonical, &mut ours);
+    prop_assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&canonical).unwrap());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_purchase_order_writer_writes_as_serde_does(
+        document in prop_oneof![
+            4 => purchase_order(Standard::X12),
+            4 => purchase_order(Standard::Edifact),
+            1 => purchase_order_ack(Standard::X12),
+            1 => ship_notice(Standard::Edifact),
+        ],
+        envelope in proptest::option::of(any::<bool>()),
+        hostile in proptest::option::of(proptest::string::string_regex("[\\x00-\\x1f\"\\\\a-z\\x7f\u{e9}\u{4e2d}]{0,8}").unwrap()),
+        extension in proptest::bool::weighted(0.1),
+    ) {
+        writers_agree(document, envelope, hostile, extension)?;
+    }
+}
