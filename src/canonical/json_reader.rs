@@ -39,6 +39,20 @@ fn once(seen: &mut u64, bit: u32) -> Option<()> {
     Some(())
 }
 
+/// An object's fields: each key, its bit in `seen` (serde refuses a key given twice), an
+/// optional condition, and how its value is read. Any other key is left to serde.
+macro_rules! fields {
+    ($key:expr, $seen:ident, { $($name:literal $bit:literal $(if $guard:expr)? => $read:expr,)* }) => {
+        match $key {
+            $($name $(if $guard)? => {
+                once(&mut $seen, $bit)?;
+                $read;
+            })*
+            _ => return None,
+        }
+    };
+}
+
 impl<'a> Cursor<'a> {
     /// The next byte after JSON whitespace.
     fn peek(&mut self) -> Option<u8> {
@@ -87,6 +101,24 @@ impl<'a> Cursor<'a> {
             return Some(None);
         }
         read(self).map(Some)
+    }
+
+    fn boolean(&mut self) -> Option<bool> {
+        for (text, value) in [(&b"true"[..], true), (b"false", false)] {
+            if self.peek()? == text[0] && self.bytes[self.at..].starts_with(text) {
+                self.at += text.len();
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    fn standard(&mut self) -> Option<Standard> {
+        match self.str()? {
+            "x12" => Some(Standard::X12),
+            "edifact" => Some(Standard::Edifact),
+            _ => None,
+        }
     }
 
     fn opt_string(&mut self) -> Option<Option<String>> {
@@ -225,27 +257,13 @@ impl<'a> Cursor<'a> {
         let (mut seen, mut typed) = (0, false);
         let (mut partner, mut envelope, mut document) = (None, None, None);
         self.object(|c, key| {
-            match key {
-                "type" => {
-                    once(&mut seen, 0)?;
-                    // The document must come after its type, and be a purchase order.
-                    (c.str()? == "purchase_order").then_some(())?;
-                    typed = true;
-                }
-                "partner" => {
-                    once(&mut seen, 1)?;
-                    partner = c.opt_string()?;
-                }
-                "envelope" => {
-                    once(&mut seen, 2)?;
-                    envelope = c.optional(Self::envelope)?;
-                }
-                "document" if typed => {
-                    once(&mut seen, 3)?;
-                    document = Some(c.purchase_order()?);
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                // The document must come after its type, and be a purchase order.
+                "type" 0 => typed = (c.str()? == "purchase_order").then_some(true)?,
+                "partner" 1 => partner = c.opt_string()?,
+                "envelope" 2 => envelope = c.optional(Self::envelope)?,
+                "document" 3 if typed => document = Some(c.purchase_order()?),
+            });
             Some(())
         })?;
         Some(CanonicalDocument { partner, envelope, document: Document::PurchaseOrder(document?) })
@@ -254,17 +272,10 @@ impl<'a> Cursor<'a> {
     fn qualified_id(&mut self) -> Option<QualifiedId> {
         let (mut seen, mut qualifier, mut id) = (0, None, None);
         self.object(|c, key| {
-            match key {
-                "qualifier" => {
-                    once(&mut seen, 0)?;
-                    qualifier = Some(c.string()?);
-                }
-                "id" => {
-                    once(&mut seen, 1)?;
-                    id = Some(c.string()?);
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "qualifier" 0 => qualifier = Some(c.string()?),
+                "id" 1 => id = Some(c.string()?),
+            });
             Some(())
         })?;
         Some(QualifiedId { qualifier: qualifier?, id: id? })
@@ -278,66 +289,20 @@ impl<'a> Cursor<'a> {
             (None, None, None, None);
         let mut test = false;
         self.object(|c, key| {
-            match key {
-                "standard" => {
-                    once(&mut seen, 0)?;
-                    standard = Some(match c.str()? {
-                        "x12" => Standard::X12,
-                        "edifact" => Standard::Edifact,
-                        _ => return None,
-                    });
-                }
-                "version" => {
-                    once(&mut seen, 1)?;
-                    version = Some(c.string()?);
-                }
-                "version_detail" => {
-                    once(&mut seen, 2)?;
-                    version_detail = c.opt_string()?;
-                }
-                "sender" => {
-                    once(&mut seen, 3)?;
-                    sender = Some(c.qualified_id()?);
-                }
-                "receiver" => {
-                    once(&mut seen, 4)?;
-                    receiver = Some(c.qualified_id()?);
-                }
-                "interchange_control_number" => {
-                    once(&mut seen, 5)?;
-                    interchange = Some(c.string()?);
-                }
-                "group_control_number" => {
-                    once(&mut seen, 6)?;
-                    group = c.opt_string()?;
-                }
-                "transaction_control_number" => {
-                    once(&mut seen, 7)?;
-                    transaction = Some(c.string()?);
-                }
-                "transaction_set" => {
-                    once(&mut seen, 8)?;
-                    transaction_set = Some(c.string()?);
-                }
-                "application_sender" => {
-                    once(&mut seen, 9)?;
-                    application_sender = c.opt_string()?;
-                }
-                "application_receiver" => {
-                    once(&mut seen, 10)?;
-                    application_receiver = c.opt_string()?;
-                }
-                "test" => {
-                    once(&mut seen, 11)?;
-                    test = match c.peek()? {
-                        b't' if c.bytes[c.at..].starts_with(b"true") => true,
-                        b'f' if c.bytes[c.at..].starts_with(b"false") => false,
-                        _ => return None,
-                    };
-                    c.at += if test { 4 } else { 5 };
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "standard" 0 => standard = Some(c.standard()?),
+                "version" 1 => version = Some(c.string()?),
+                "version_detail" 2 => version_detail = c.opt_string()?,
+                "sender" 3 => sender = Some(c.qualified_id()?),
+                "receiver" 4 => receiver = Some(c.qualified_id()?),
+                "interchange_control_number" 5 => interchange = Some(c.string()?),
+                "group_control_number" 6 => group = c.opt_string()?,
+                "transaction_control_number" 7 => transaction = Some(c.string()?),
+                "transaction_set" 8 => transaction_set = Some(c.string()?),
+                "application_sender" 9 => application_sender = c.opt_string()?,
+                "application_receiver" 10 => application_receiver = c.opt_string()?,
+                "test" 11 => test = c.boolean()?,
+            });
             Some(())
         })?;
         Some(Envelope {
@@ -360,109 +325,33 @@ impl<'a> Cursor<'a> {
         let mut po = PurchaseOrder::default();
         let mut seen = 0;
         self.object(|c, key| {
-            match key {
-                "po_number" => {
-                    once(&mut seen, 0)?;
-                    po.po_number = c.string()?;
-                }
-                "purpose" => {
-                    once(&mut seen, 1)?;
-                    po.purpose = c.opt_string()?;
-                }
-                "purpose_code" => {
-                    once(&mut seen, 2)?;
-                    po.purpose_code = c.opt_string()?;
-                }
-                "order_type_code" => {
-                    once(&mut seen, 3)?;
-                    po.order_type_code = c.opt_string()?;
-                }
-                "po_date" => {
-                    once(&mut seen, 4)?;
-                    po.po_date = c.opt_date()?;
-                }
-                "po_time" => {
-                    once(&mut seen, 5)?;
-                    po.po_time = c.opt_time()?;
-                }
-                "release_number" => {
-                    once(&mut seen, 6)?;
-                    po.release_number = c.opt_string()?;
-                }
-                "contract_number" => {
-                    once(&mut seen, 7)?;
-                    po.contract_number = c.opt_string()?;
-                }
-                "acknowledgment_type_code" => {
-                    once(&mut seen, 8)?;
-                    po.acknowledgment_type_code = c.opt_string()?;
-                }
-                "invoice_type_code" => {
-                    once(&mut seen, 9)?;
-                    po.invoice_type_code = c.opt_string()?;
-                }
-                "contract_type_code" => {
-                    once(&mut seen, 10)?;
-                    po.contract_type_code = c.opt_string()?;
-                }
-                "purchase_category_code" => {
-                    once(&mut seen, 11)?;
-                    po.purchase_category_code = c.opt_string()?;
-                }
-                "security_level_code" => {
-                    once(&mut seen, 12)?;
-                    po.security_level_code = c.opt_string()?;
-                }
-                "transaction_type_code" => {
-                    once(&mut seen, 13)?;
-                    po.transaction_type_code = c.opt_string()?;
-                }
-                "currency" => {
-                    once(&mut seen, 14)?;
-                    po.currency = c.opt_string()?;
-                }
-                "requested_delivery_date" => {
-                    once(&mut seen, 15)?;
-                    po.requested_delivery_date = c.opt_date()?;
-                }
-                "requested_ship_date" => {
-                    once(&mut seen, 16)?;
-                    po.requested_ship_date = c.opt_date()?;
-                }
-                "cancel_after_date" => {
-                    once(&mut seen, 17)?;
-                    po.cancel_after_date = c.opt_date()?;
-                }
-                "references" => {
-                    once(&mut seen, 18)?;
-                    po.references = c.array(Self::reference)?;
-                }
-                "contacts" => {
-                    once(&mut seen, 19)?;
-                    po.contacts = c.array(Self::contact)?;
-                }
-                "notes" => {
-                    once(&mut seen, 20)?;
-                    po.notes = c.array(Self::note)?;
-                }
-                "parties" => {
-                    once(&mut seen, 21)?;
-                    po.parties = c.array(Self::party)?;
-                }
-                "lines" => {
-                    once(&mut seen, 22)?;
-                    po.lines = c.array_in_place(Self::line)?;
-                }
-                "totals" => {
-                    once(&mut seen, 23)?;
-                    po.totals = c.optional(Self::totals)?;
-                }
-                "extensions" => {
-                    once(&mut seen, 24)?;
-                    po.extensions = c.no_extensions()?;
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "po_number" 0 => po.po_number = c.string()?,
+                "purpose" 1 => po.purpose = c.opt_string()?,
+                "purpose_code" 2 => po.purpose_code = c.opt_string()?,
+                "order_type_code" 3 => po.order_type_code = c.opt_string()?,
+                "po_date" 4 => po.po_date = c.opt_date()?,
+                "po_time" 5 => po.po_time = c.opt_time()?,
+                "release_number" 6 => po.release_number = c.opt_string()?,
+                "contract_number" 7 => po.contract_number = c.opt_string()?,
+                "acknowledgment_type_code" 8 => po.acknowledgment_type_code = c.opt_string()?,
+                "invoice_type_code" 9 => po.invoice_type_code = c.opt_string()?,
+                "contract_type_code" 10 => po.contract_type_code = c.opt_string()?,
+                "purchase_category_code" 11 => po.purchase_category_code = c.opt_string()?,
+                "security_level_code" 12 => po.security_level_code = c.opt_string()?,
+                "transaction_type_code" 13 => po.transaction_type_code = c.opt_string()?,
+                "currency" 14 => po.currency = c.opt_string()?,
+                "requested_delivery_date" 15 => po.requested_delivery_date = c.opt_date()?,
+                "requested_ship_date" 16 => po.requested_ship_date = c.opt_date()?,
+                "cancel_after_date" 17 => po.cancel_after_date = c.opt_date()?,
+                "references" 18 => po.references = c.array(Self::reference)?,
+                "contacts" 19 => po.contacts = c.array(Self::contact)?,
+                "notes" 20 => po.notes = c.array(Self::note)?,
+                "parties" 21 => po.parties = c.array(Self::party)?,
+                "lines" 22 => po.lines = c.array_in_place(Self::line)?,
+                "totals" 23 => po.totals = c.optional(Self::totals)?,
+                "extensions" 24 => po.extensions = c.no_extensions()?,
+            });
             Some(())
         })?;
         // po_number has no default: serde says it is missing.
@@ -472,69 +361,23 @@ impl<'a> Cursor<'a> {
     fn line(&mut self, line: &mut PurchaseOrderLine) -> Option<()> {
         let mut seen = 0;
         self.object(|c, key| {
-            match key {
-                "line_number" => {
-                    once(&mut seen, 0)?;
-                    line.line_number = c.opt_string()?;
-                }
-                "quantity" => {
-                    once(&mut seen, 1)?;
-                    line.quantity = c.opt_decimal()?;
-                }
-                "uom" => {
-                    once(&mut seen, 2)?;
-                    line.uom = c.opt_string()?;
-                }
-                "uom_code" => {
-                    once(&mut seen, 3)?;
-                    line.uom_code = c.opt_string()?;
-                }
-                "unit_price" => {
-                    once(&mut seen, 4)?;
-                    line.unit_price = c.opt_decimal()?;
-                }
-                "price_basis" => {
-                    once(&mut seen, 5)?;
-                    line.price_basis = c.opt_string()?;
-                }
-                "price_type_code" => {
-                    once(&mut seen, 6)?;
-                    line.price_type_code = c.opt_string()?;
-                }
-                "price_specification_code" => {
-                    once(&mut seen, 7)?;
-                    line.price_specification_code = c.opt_string()?;
-                }
-                "item_ids" => {
-                    once(&mut seen, 8)?;
-                    line.item_ids = c.item_ids()?;
-                }
-                "item_id_codes" => {
-                    once(&mut seen, 9)?;
-                    line.item_id_codes = c.item_ids()?;
-                }
-                "description" => {
-                    once(&mut seen, 10)?;
-                    line.description = c.opt_string()?;
-                }
-                "requested_delivery_date" => {
-                    once(&mut seen, 11)?;
-                    line.requested_delivery_date = c.opt_date()?;
-                }
-                "packaging" => {
-                    once(&mut seen, 12)?;
-                    line.packaging = c.optional(|c| c.packaging().map(Box::new))?;
-                }
-                "references" => {
-                    once(&mut seen, 13)?;
-                    line.references = c.array(Self::reference)?;
-                }
-                "extensions" => {
-                    once(&mut seen, 14)?;
-                    line.extensions = c.no_extensions()?;
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "line_number" 0 => line.line_number = c.opt_string()?,
+                "quantity" 1 => line.quantity = c.opt_decimal()?,
+                "uom" 2 => line.uom = c.opt_string()?,
+                "uom_code" 3 => line.uom_code = c.opt_string()?,
+                "unit_price" 4 => line.unit_price = c.opt_decimal()?,
+                "price_basis" 5 => line.price_basis = c.opt_string()?,
+                "price_type_code" 6 => line.price_type_code = c.opt_string()?,
+                "price_specification_code" 7 => line.price_specification_code = c.opt_string()?,
+                "item_ids" 8 => line.item_ids = c.item_ids()?,
+                "item_id_codes" 9 => line.item_id_codes = c.item_ids()?,
+                "description" 10 => line.description = c.opt_string()?,
+                "requested_delivery_date" 11 => line.requested_delivery_date = c.opt_date()?,
+                "packaging" 12 => line.packaging = c.optional(|c| c.packaging().map(Box::new))?,
+                "references" 13 => line.references = c.array(Self::reference)?,
+                "extensions" 14 => line.extensions = c.no_extensions()?,
+            });
             Some(())
         })
     }
@@ -556,61 +399,21 @@ impl<'a> Cursor<'a> {
         let mut p = ItemPackaging::default();
         let mut seen = 0;
         self.object(|c, key| {
-            match key {
-                "pack" => {
-                    once(&mut seen, 0)?;
-                    p.pack = c.opt_decimal()?;
-                }
-                "size" => {
-                    once(&mut seen, 1)?;
-                    p.size = c.opt_decimal()?;
-                }
-                "size_uom" => {
-                    once(&mut seen, 2)?;
-                    p.size_uom = c.opt_string()?;
-                }
-                "packaging_code" => {
-                    once(&mut seen, 3)?;
-                    p.packaging_code = c.opt_string()?;
-                }
-                "weight_qualifier" => {
-                    once(&mut seen, 4)?;
-                    p.weight_qualifier = c.opt_string()?;
-                }
-                "gross_weight" => {
-                    once(&mut seen, 5)?;
-                    p.gross_weight = c.opt_decimal()?;
-                }
-                "weight_uom" => {
-                    once(&mut seen, 6)?;
-                    p.weight_uom = c.opt_string()?;
-                }
-                "gross_volume" => {
-                    once(&mut seen, 7)?;
-                    p.gross_volume = c.opt_decimal()?;
-                }
-                "volume_uom" => {
-                    once(&mut seen, 8)?;
-                    p.volume_uom = c.opt_string()?;
-                }
-                "length" => {
-                    once(&mut seen, 9)?;
-                    p.length = c.opt_decimal()?;
-                }
-                "width" => {
-                    once(&mut seen, 10)?;
-                    p.width = c.opt_decimal()?;
-                }
-                "height" => {
-                    once(&mut seen, 11)?;
-                    p.height = c.opt_decimal()?;
-                }
-                "dimension_uom" => {
-                    once(&mut seen, 12)?;
-                    p.dimension_uom = c.opt_string()?;
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "pack" 0 => p.pack = c.opt_decimal()?,
+                "size" 1 => p.size = c.opt_decimal()?,
+                "size_uom" 2 => p.size_uom = c.opt_string()?,
+                "packaging_code" 3 => p.packaging_code = c.opt_string()?,
+                "weight_qualifier" 4 => p.weight_qualifier = c.opt_string()?,
+                "gross_weight" 5 => p.gross_weight = c.opt_decimal()?,
+                "weight_uom" 6 => p.weight_uom = c.opt_string()?,
+                "gross_volume" 7 => p.gross_volume = c.opt_decimal()?,
+                "volume_uom" 8 => p.volume_uom = c.opt_string()?,
+                "length" 9 => p.length = c.opt_decimal()?,
+                "width" 10 => p.width = c.opt_decimal()?,
+                "height" 11 => p.height = c.opt_decimal()?,
+                "dimension_uom" 12 => p.dimension_uom = c.opt_string()?,
+            });
             Some(())
         })?;
         Some(p)
@@ -620,25 +423,12 @@ impl<'a> Cursor<'a> {
         let mut t = Totals::default();
         let mut seen = 0;
         self.object(|c, key| {
-            match key {
-                "line_count" => {
-                    once(&mut seen, 0)?;
-                    t.line_count = c.opt_decimal()?;
-                }
-                "quantity" => {
-                    once(&mut seen, 1)?;
-                    t.quantity = c.opt_decimal()?;
-                }
-                "amount" => {
-                    once(&mut seen, 2)?;
-                    t.amount = c.opt_decimal()?;
-                }
-                "amount_qualifier" => {
-                    once(&mut seen, 3)?;
-                    t.amount_qualifier = c.opt_string()?;
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "line_count" 0 => t.line_count = c.opt_decimal()?,
+                "quantity" 1 => t.quantity = c.opt_decimal()?,
+                "amount" 2 => t.amount = c.opt_decimal()?,
+                "amount_qualifier" 3 => t.amount_qualifier = c.opt_string()?,
+            });
             Some(())
         })?;
         Some(t)
@@ -647,21 +437,11 @@ impl<'a> Cursor<'a> {
     fn reference(&mut self) -> Option<Reference> {
         let (mut seen, mut qualifier, mut value, mut description) = (0, None, None, None);
         self.object(|c, key| {
-            match key {
-                "qualifier" => {
-                    once(&mut seen, 0)?;
-                    qualifier = Some(c.string()?);
-                }
-                "value" => {
-                    once(&mut seen, 1)?;
-                    value = Some(c.string()?);
-                }
-                "description" => {
-                    once(&mut seen, 2)?;
-                    description = c.opt_string()?;
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "qualifier" 0 => qualifier = Some(c.string()?),
+                "value" 1 => value = Some(c.string()?),
+                "description" 2 => description = c.opt_string()?,
+            });
             Some(())
         })?;
         Some(Reference { qualifier: qualifier?, value: value?, description })
@@ -671,16 +451,13 @@ impl<'a> Cursor<'a> {
         let mut contact = Contact::default();
         let mut seen = 0;
         self.object(|c, key| {
-            let (bit, field) = match key {
-                "function_code" => (0, &mut contact.function_code),
-                "name" => (1, &mut contact.name),
-                "phone" => (2, &mut contact.phone),
-                "email" => (3, &mut contact.email),
-                "fax" => (4, &mut contact.fax),
-                _ => return None,
-            };
-            once(&mut seen, bit)?;
-            *field = c.opt_string()?;
+            fields!(key, seen, {
+                "function_code" 0 => contact.function_code = c.opt_string()?,
+                "name" 1 => contact.name = c.opt_string()?,
+                "phone" 2 => contact.phone = c.opt_string()?,
+                "email" 3 => contact.email = c.opt_string()?,
+                "fax" 4 => contact.fax = c.opt_string()?,
+            });
             Some(())
         })?;
         Some(contact)
@@ -689,17 +466,10 @@ impl<'a> Cursor<'a> {
     fn note(&mut self) -> Option<Note> {
         let (mut seen, mut text, mut code) = (0, None, None);
         self.object(|c, key| {
-            match key {
-                "text" => {
-                    once(&mut seen, 0)?;
-                    text = Some(c.string()?);
-                }
-                "code" => {
-                    once(&mut seen, 1)?;
-                    code = c.opt_string()?;
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "text" 0 => text = Some(c.string()?),
+                "code" 1 => code = c.opt_string()?,
+            });
             Some(())
         })?;
         Some(Note { text: text?, code })
@@ -709,45 +479,17 @@ impl<'a> Cursor<'a> {
         let mut party = Party::default();
         let mut seen = 0;
         self.object(|c, key| {
-            match key {
-                "role" => {
-                    once(&mut seen, 0)?;
-                    party.role = c.string()?;
-                }
-                "role_code" => {
-                    once(&mut seen, 1)?;
-                    party.role_code = c.opt_string()?;
-                }
-                "name" => {
-                    once(&mut seen, 2)?;
-                    party.name = c.opt_string()?;
-                }
-                "additional_names" => {
-                    once(&mut seen, 3)?;
-                    party.additional_names = c.array(Self::string)?;
-                }
-                "id" => {
-                    once(&mut seen, 4)?;
-                    party.id = c.optional(Self::party_id)?;
-                }
-                "address" => {
-                    once(&mut seen, 5)?;
-                    party.address = c.optional(Self::address)?;
-                }
-                "contacts" => {
-                    once(&mut seen, 6)?;
-                    party.contacts = c.array(Self::contact)?;
-                }
-                "references" => {
-                    once(&mut seen, 7)?;
-                    party.references = c.array(Self::reference)?;
-                }
-                "extensions" => {
-                    once(&mut seen, 8)?;
-                    party.extensions = c.no_extensions()?;
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "role" 0 => party.role = c.string()?,
+                "role_code" 1 => party.role_code = c.opt_string()?,
+                "name" 2 => party.name = c.opt_string()?,
+                "additional_names" 3 => party.additional_names = c.array(Self::string)?,
+                "id" 4 => party.id = c.optional(Self::party_id)?,
+                "address" 5 => party.address = c.optional(Self::address)?,
+                "contacts" 6 => party.contacts = c.array(Self::contact)?,
+                "references" 7 => party.references = c.array(Self::reference)?,
+                "extensions" 8 => party.extensions = c.no_extensions()?,
+            });
             Some(())
         })?;
         // role has no default: serde says it is missing.
@@ -757,21 +499,11 @@ impl<'a> Cursor<'a> {
     fn party_id(&mut self) -> Option<PartyId> {
         let (mut seen, mut qualifier, mut value, mut code_list) = (0, None, None, None);
         self.object(|c, key| {
-            match key {
-                "qualifier" => {
-                    once(&mut seen, 0)?;
-                    qualifier = Some(c.string()?);
-                }
-                "value" => {
-                    once(&mut seen, 1)?;
-                    value = Some(c.string()?);
-                }
-                "code_list" => {
-                    once(&mut seen, 2)?;
-                    code_list = c.opt_string()?;
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "qualifier" 0 => qualifier = Some(c.string()?),
+                "value" 1 => value = Some(c.string()?),
+                "code_list" 2 => code_list = c.opt_string()?,
+            });
             Some(())
         })?;
         Some(PartyId { qualifier: qualifier?, value: value?, code_list })
@@ -781,29 +513,13 @@ impl<'a> Cursor<'a> {
         let mut address = Address::default();
         let mut seen = 0;
         self.object(|c, key| {
-            match key {
-                "lines" => {
-                    once(&mut seen, 0)?;
-                    address.lines = c.array(Self::string)?;
-                }
-                "city" => {
-                    once(&mut seen, 1)?;
-                    address.city = c.opt_string()?;
-                }
-                "region" => {
-                    once(&mut seen, 2)?;
-                    address.region = c.opt_string()?;
-                }
-                "postal_code" => {
-                    once(&mut seen, 3)?;
-                    address.postal_code = c.opt_string()?;
-                }
-                "country" => {
-                    once(&mut seen, 4)?;
-                    address.country = c.opt_string()?;
-                }
-                _ => return None,
-            }
+            fields!(key, seen, {
+                "lines" 0 => address.lines = c.array(Self::string)?,
+                "city" 1 => address.city = c.opt_string()?,
+                "region" 2 => address.region = c.opt_string()?,
+                "postal_code" 3 => address.postal_code = c.opt_string()?,
+                "country" 4 => address.country = c.opt_string()?,
+            });
             Some(())
         })?;
         Some(address)
