@@ -435,16 +435,35 @@ impl<'a> Cursor<'a> {
     }
 
     fn reference(&mut self) -> Option<Reference> {
-        let (mut seen, mut qualifier, mut value, mut description) = (0, None, None, None);
+        let (qualifier, value, description) = self.qualified_value("description")?;
+        Some(Reference { qualifier, value, description })
+    }
+
+    fn party_id(&mut self) -> Option<PartyId> {
+        let (qualifier, value, code_list) = self.qualified_value("code_list")?;
+        Some(PartyId { qualifier, value, code_list })
+    }
+
+    /// `{"qualifier", "value", <third>}`, the first two required: a reference (`description`)
+    /// or a party id (`code_list`).
+    fn qualified_value(&mut self, third: &str) -> Option<(String, String, Option<String>)> {
+        let (mut seen, mut qualifier, mut value, mut extra) = (0, None, None, None);
         self.object(|c, key| {
-            fields!(key, seen, {
-                "qualifier" 0 => qualifier = Some(c.string()?),
-                "value" 1 => value = Some(c.string()?),
-                "description" 2 => description = c.opt_string()?,
-            });
+            let bit = match key {
+                "qualifier" => 0,
+                "value" => 1,
+                _ if key == third => 2,
+                _ => return None,
+            };
+            once(&mut seen, bit)?;
+            match bit {
+                0 => qualifier = Some(c.string()?),
+                1 => value = Some(c.string()?),
+                _ => extra = c.opt_string()?,
+            }
             Some(())
         })?;
-        Some(Reference { qualifier: qualifier?, value: value?, description })
+        Some((qualifier?, value?, extra))
     }
 
     fn contact(&mut self) -> Option<Contact> {
@@ -494,19 +513,6 @@ impl<'a> Cursor<'a> {
         })?;
         // role has no default: serde says it is missing.
         (seen & 1 != 0).then_some(party)
-    }
-
-    fn party_id(&mut self) -> Option<PartyId> {
-        let (mut seen, mut qualifier, mut value, mut code_list) = (0, None, None, None);
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "qualifier" 0 => qualifier = Some(c.string()?),
-                "value" 1 => value = Some(c.string()?),
-                "code_list" 2 => code_list = c.opt_string()?,
-            });
-            Some(())
-        })?;
-        Some(PartyId { qualifier: qualifier?, value: value?, code_list })
     }
 
     fn address(&mut self) -> Option<Address> {
