@@ -55,7 +55,7 @@ impl Xref {
     pub fn items_inbound(&self, ids: &mut ItemIds) {
         let ours = ids.get(&self.partner_item_key).and_then(|theirs| self.items_inbound.get(theirs)).cloned();
         if let Some(ours) = ours {
-            ids.insert(INTERNAL_ITEM_ID.to_owned(), ours);
+            ids.insert(INTERNAL_ITEM_ID, ours);
         }
     }
 
