@@ -117,9 +117,21 @@ impl Decimal {
                 at -= 1;
                 buf[at] = b'.';
             }
+            // Nearly every quantity and price fits 64 bits, whose division is a few cycles; a
+            // 128-bit one is a call into the runtime for every digit.
+            let digit = match u64::try_from(magnitude) {
+                Ok(small) => {
+                    magnitude = u128::from(small / 10);
+                    (small % 10) as u8
+                }
+                Err(_) => {
+                    let digit = (magnitude % 10) as u8;
+                    magnitude /= 10;
+                    digit
+                }
+            };
             at -= 1;
-            buf[at] = b'0' + (magnitude % 10) as u8;
-            magnitude /= 10;
+            buf[at] = b'0' + digit;
             written += 1;
         }
         if self.0.is_sign_negative() {
