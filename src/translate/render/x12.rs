@@ -95,18 +95,7 @@ fn party(p: &Party, body: &mut Body) {
 /// Product id pairs in the order the document holds them, added to `pairs`; our own item id
 /// stays home.
 fn item_id_pairs(pairs: &mut Vec<Option<String>>, ids: &ItemIds, codes: &ItemIds, target: &Target<'_>) {
-    for (key, value) in ids {
-        if key == INTERNAL_ITEM_ID {
-            continue;
-        }
-        let qualifier = codes.get(key).cloned().unwrap_or_else(|| vocab::item_id_qualifier(Standard::X12, key));
-        pairs.push(Some(qualifier));
-        pairs.push(Some(value.clone()));
-    }
-    if let Some((key, value)) = target.xref.and_then(|x| x.items_outbound(ids)) {
-        pairs.push(Some(vocab::item_id_qualifier(Standard::X12, &key)));
-        pairs.push(Some(value));
-    }
+    owned_item_id_pairs(pairs, ids.clone(), codes.clone(), target);
 }
 
 /// `item_id_pairs` for a document rendered once: the values move into the segment.
@@ -128,7 +117,17 @@ fn owned_item_id_pairs(pairs: &mut Vec<Option<String>>, ids: ItemIds, mut codes:
 
 /// The partner's unit for a line: as sent, else ours through the table, else ours.
 fn uom(code: &Option<String>, ours: &Option<String>, target: &Target<'_>) -> Option<String> {
-    code.clone().or_else(|| ours.as_ref().map(|u| target.xref.and_then(|x| x.uom_outbound(u)).unwrap_or(u).to_owned()))
+    owned_uom(code.clone(), ours.clone(), target)
+}
+
+/// `uom` for a document rendered once: the values move.
+fn owned_uom(code: Option<String>, ours: Option<String>, target: &Target<'_>) -> Option<String> {
+    code.or_else(|| {
+        ours.map(|u| match target.xref.and_then(|x| x.uom_outbound(&u)) {
+            Some(theirs) => theirs.to_owned(),
+            None => u,
+        })
+    })
 }
 
 fn packaging(p: &ItemPackaging) -> tree::Segment {
@@ -214,12 +213,7 @@ fn purchase_order(po: PurchaseOrder, target: &Target<'_>, body: &mut Body) -> Re
         po1.extend([
             line.line_number,
             dec(&line.quantity),
-            line.uom_code.or_else(|| {
-                line.uom.map(|u| match target.xref.and_then(|x| x.uom_outbound(&u)) {
-                    Some(theirs) => theirs.to_owned(),
-                    None => u,
-                })
-            }),
+            owned_uom(line.uom_code, line.uom, target),
             dec(&line.unit_price),
             line.price_basis,
         ]);
