@@ -25,8 +25,9 @@ impl Decimal {
             Some(b'+') => (false, &text[1..]),
             _ => (false, text),
         };
-        // Fast path: accumulate the digits; the text route below handles what does not fit.
-        let mut mantissa: i128 = 0;
+        // Fast path: accumulate the digits in 64 bits (19 of them, more than any quantity or
+        // price); the text route below handles what does not fit.
+        let mut mantissa: u64 = 0;
         let mut scale: u32 = 0;
         let mut seen_digit = false;
         let mut seen_mark = false;
@@ -38,7 +39,7 @@ impl Decimal {
                     if seen_mark {
                         scale += 1;
                     }
-                    match mantissa.checked_mul(10).and_then(|m| m.checked_add(i128::from(b - b'0'))) {
+                    match mantissa.checked_mul(10).and_then(|m| m.checked_add(u64::from(b - b'0'))) {
                         Some(m) => mantissa = m,
                         None => fits = false,
                     }
@@ -50,15 +51,19 @@ impl Decimal {
         if !seen_digit {
             return None;
         }
-        let value = match rust_decimal::Decimal::try_from_i128_with_scale(mantissa, scale) {
-            Ok(value) if fits => value,
-            _ => {
-                let normalized: String = digits.chars().map(|c| if c == ',' { '.' } else { c }).collect();
-                let normalized = if normalized.starts_with('.') { format!("0{normalized}") } else { normalized };
-                rust_decimal::Decimal::from_str_exact(&normalized).ok()?
+        if fits && scale <= MAX_SCALE {
+            // Normalized here rather than by `normalize`, which divides the 96-bit value: the
+            // fraction's trailing zeros dropped (`from_parts` gives zero no sign).
+            while scale > 0 && mantissa % 10 == 0 {
+                mantissa /= 10;
+                scale -= 1;
             }
-        };
-        let mut value = value;
+            let (lo, mid) = (mantissa as u32, (mantissa >> 32) as u32);
+            return Some(Decimal(rust_decimal::Decimal::from_parts(lo, mid, 0, negative, scale)));
+        }
+        let normalized: String = digits.chars().map(|c| if c == ',' { '.' } else { c }).collect();
+        let normalized = if normalized.starts_with('.') { format!("0{normalized}") } else { normalized };
+        let mut value = rust_decimal::Decimal::from_str_exact(&normalized).ok()?;
         if negative {
             value.set_sign_negative(true);
         }
@@ -97,6 +102,9 @@ impl Decimal {
     }
 }
 
+/// The most fractional digits `rust_decimal` holds.
+const MAX_SCALE: u32 = 28;
+
 /// Room for a sign, 29 digits, a mark and a leading zero.
 const TEXT_MAX: usize = 40;
 
@@ -104,9 +112,16 @@ impl Decimal {
     /// Writes the plain decimal text (`-12.5`, `0.003`, `120`) into `buf`: the hot path of
     /// every quantity and price in a translation, so no formatter machinery.
     fn write_text(self, buf: &mut [u8; TEXT_MAX]) -> &str {
+        // Only ASCII digits, '.' and '-' are written.
+        std::str::from_utf8(self.write_ascii(buf)).unwrap_or("0")
+    }
+
+    /// `write_text`'s bytes, for writers of bytes (JSON): checking a dozen ASCII bytes as UTF-8
+    /// cost as much as writing them.
+    fn write_ascii(self, buf: &mut [u8; TEXT_MAX]) -> &[u8] {
         // `normalize` leaves `-0` possible; write it as 0.
         if self.0.is_zero() {
-            return "0";
+            return b"0";
         }
         let scale = self.0.scale() as usize;
         let mut magnitude = self.0.mantissa().unsigned_abs();
@@ -138,8 +153,7 @@ impl Decimal {
             at -= 1;
             buf[at] = b'-';
         }
-        // Only ASCII digits, '.' and '-' were written.
-        std::str::from_utf8(&buf[at..]).unwrap_or("0")
+        &buf[at..]
     }
 }
 
@@ -147,7 +161,7 @@ impl Decimal {
     /// Appends the value as JSON, as its `Serialize` writes it (a whole number's digits are
     /// its text too).
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.write_text(&mut [0; TEXT_MAX]).as_bytes());
+        out.extend_from_slice(self.write_ascii(&mut [0; TEXT_MAX]));
     }
 }
 
@@ -265,6 +279,7 @@ mod tests {
     fn edge_values_read_and_write_like_rust_decimal() {
         let d = |t: &str| Decimal::parse_edi(t, b'.').map(|d| d.to_string());
         assert_eq!(d("-0.000").as_deref(), Some("0"));
+        assert!(!Decimal::parse_edi("-0.000", b'.').unwrap().0.is_sign_negative(), "zero has no sign");
         assert_eq!(d("0.0000001").as_deref(), Some("0.0000001"));
         assert_eq!(d("79228162514264337593543950335").as_deref(), Some("79228162514264337593543950335"));
         assert_eq!(d("79228162514264337593543950336"), None, "beyond 96 bits");
@@ -273,6 +288,24 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The 64-bit fast path reads what `rust_decimal` reads, normalized: up to 30 digits,
+        /// leading and trailing zeros, both signs.
+        #[test]
+        fn edi_text_reads_as_rust_decimal_reads_it(
+            sign in "[-+]?", whole in "0{0,3}[0-9]{1,18}", fraction in proptest::option::of("[0-9]{1,9}0{0,3}")
+        ) {
+            let text = match &fraction {
+                Some(fraction) => format!("{sign}{whole}.{fraction}"),
+                None => format!("{sign}{whole}"),
+            };
+            let expected = rust_decimal::Decimal::from_str_exact(&text).ok().map(|v| Decimal(v.normalize()));
+            let parsed = Decimal::parse_edi(&text, b'.');
+            proptest::prop_assert_eq!(parsed, expected);
+            // Equal values, and the same digits and sign: zero has none.
+            proptest::prop_assert_eq!(parsed.map(|d| d.to_string()), expected.map(|d| d.to_string()));
+            proptest::prop_assert_eq!(parsed.map(|d| d.0.is_sign_negative()), expected.map(|d| d.0.is_sign_negative()));
+        }
+
         #[test]
         fn text_matches_rust_decimal(mantissa in proptest::num::i64::ANY, scale in 0u32..=18) {
             let value = Decimal(rust_decimal::Decimal::new(mantissa, scale).normalize());

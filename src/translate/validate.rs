@@ -69,6 +69,13 @@ pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut
         }
         // The length X12 counts: characters, or digits for numbers.
         let checked_length = match element.kind {
+            // Characters never outnumber bytes: a value within the maximum in bytes needs no
+            // count when it is ASCII, or when any non-empty value meets the minimum.
+            Kind::Id | Kind::An
+                if value.len() <= usize::from(element.max) && (element.min <= 1 || value.is_ascii()) =>
+            {
+                Ok(value.len())
+            }
             Kind::Id | Kind::An => Ok(value.chars().count()),
             Kind::N(_) => whole_number_digits(value).ok_or("a whole number"),
             Kind::R => decimal_digits(value).ok_or("a decimal number"),
