@@ -54,7 +54,7 @@ impl Decimal {
         if fits && scale <= MAX_SCALE {
             // Normalized here rather than by `normalize`, which divides the 96-bit value: the
             // fraction's trailing zeros dropped (`from_parts` gives zero no sign).
-            while scale > 0 && mantissa % 10 == 0 {
+            while scale > 0 && mantissa.is_multiple_of(10) {
                 mantissa /= 10;
                 scale -= 1;
             }
