@@ -40,13 +40,35 @@ fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
+/// Whether any byte of `text` needs escaping, a word at a time: the byte-by-byte scan was a
+/// tenth of the writer. Most values are a few bytes long, so a short one is read as two
+/// overlapping halves rather than looped over.
+fn needs_escaping(text: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of a byte is set where that byte of `word` is below `n` (n <= 0x80), or
+    // where it is zero; exact for whether any byte is (Hacker's Delight, "haszero").
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH;
+    let zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    let special = |word: u64| {
+        below(word, 0x20) | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\'))) != 0
+    };
+    let u32_at = |at: usize| text.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let u64_at = |at: usize| u64::from(u32_at(at)) | (u64::from(u32_at(at + 4)) << 32);
+    match text.len() {
+        0..4 => text.iter().any(|&b| needs_escape(b)),
+        len @ 4..8 => special(u64::from(u32_at(0)) | (u64::from(u32_at(len - 4)) << 32)),
+        len => (0..len / 8).any(|i| special(u64_at(i * 8))) || (len % 8 != 0 && special(u64_at(len - 8))),
+    }
+}
+
 impl Writer<'_> {
     fn raw(&mut self, bytes: &[u8]) {
         self.out.extend_from_slice(bytes);
     }
 
     fn string(&mut self, text: &str) {
-        if text.bytes().any(needs_escape) {
+        if needs_escaping(text.as_bytes()) {
             serde_json::to_writer(&mut *self.out, text).unwrap_or_default();
             return;
         }
@@ -353,6 +375,22 @@ mod tests {
         let mut ours = Vec::new();
         write(document, &mut ours);
         (String::from_utf8(ours).unwrap(), serde_json::to_string(document).unwrap())
+    }
+
+    #[test]
+    fn the_word_scan_finds_every_byte_that_needs_escaping_wherever_it_stands() {
+        // Every length around the word sizes, every position, each kind of byte: those JSON
+        // escapes, their neighbours, and non-ASCII (which it does not).
+        for len in 0..=24 {
+            for at in 0..len {
+                for byte in [0x00, 0x1f, 0x20, b'"', b'!', b'#', b'\\', b'[', b']', 0x7f, 0x80, 0xa2, 0xff] {
+                    let mut text = vec![b'a'; len];
+                    text[at] = byte;
+                    assert_eq!(needs_escaping(&text), needs_escape(byte), "{byte:#04x} at {at} of {len}");
+                }
+            }
+            assert!(!needs_escaping(&vec![b'a'; len]));
+        }
     }
 
     #[test]
