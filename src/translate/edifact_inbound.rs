@@ -158,23 +158,23 @@ fn party(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<Party> {
 /// `false` when the segment does not belong to the group.
 fn party_segment(cx: &mut SetContext<'_>, party: &mut Party, rank: &mut Rank, seg: &Seg<'_>) -> bool {
     let tag = seg.1.tag();
-    let in_order = match tag.as_str() {
-        "RFF" => rank.admit(1),
-        "CTA" | "COM" => rank.admit(2),
+    let in_order = match tag.as_bytes() {
+        b"RFF" => rank.admit(1),
+        b"CTA" | b"COM" => rank.admit(2),
         _ => true,
     };
-    let mapped = match tag.as_str() {
-        _ if !in_order && matches!(tag.as_str(), "RFF" | "CTA" | "COM") => false,
-        "RFF" => reference(cx, seg).map(|r| party.references.push(r)).is_some(),
-        "CTA" => match checked(cx, seg, &d::CTA) {
+    let mapped = match tag.as_bytes() {
+        _ if !in_order && matches!(tag.as_bytes(), b"RFF" | b"CTA" | b"COM") => false,
+        b"RFF" => reference(cx, seg).map(|r| party.references.push(r)).is_some(),
+        b"CTA" => match checked(cx, seg, &d::CTA) {
             Some(f) if f.only(|e, c| e == 1 || (e == 2 && c == 2)) => {
                 party.contacts.push(Contact { function_code: f.get(1, 1), name: f.get(2, 2), ..Contact::default() });
                 true
             }
             _ => false,
         },
-        "COM" => communication(cx, seg, party),
-        "LOC" | "FII" | "DOC" | "DTM" => false,
+        b"COM" => communication(cx, seg, party),
+        b"LOC" | b"FII" | b"DOC" | b"DTM" => false,
         _ => return false,
     };
     if !mapped {
@@ -395,11 +395,11 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
             po.parties.extend(party_open.take());
             scope = Scope::Header;
         }
-        if scope == Scope::Line && matches!(tag.as_str(), "LIN" | "UNS") {
+        if scope == Scope::Line && matches!(tag.as_bytes(), b"LIN" | b"UNS") {
             finish_line(cx, &mut po, core.take());
         }
-        let mapped = match tag.as_str() {
-            "BGM" if !seen_bgm => {
+        let mapped = match tag.as_bytes() {
+            b"BGM" if !seen_bgm => {
                 seen_bgm = true;
                 match bgm(cx, seg) {
                     Some(b) => {
@@ -412,7 +412,7 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
                     None => true,
                 }
             }
-            "DTM" if scope == Scope::Header && rank.admit(2) => match date_time(cx, seg) {
+            b"DTM" if scope == Scope::Header && rank.admit(2) => match date_time(cx, seg) {
                 Some((q, date, time)) => match q.as_str() {
                     "137" if po.po_date.is_none() => {
                         po.po_date = Some(date);
@@ -426,11 +426,11 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
                 },
                 None => false,
             },
-            "FTX" if scope == Scope::Header && rank.admit(3) => note(cx, seg).map(|n| po.notes.push(n)).is_some(),
-            "RFF" if scope == Scope::Header && rank.admit(4) => {
+            b"FTX" if scope == Scope::Header && rank.admit(3) => note(cx, seg).map(|n| po.notes.push(n)).is_some(),
+            b"RFF" if scope == Scope::Header && rank.admit(4) => {
                 reference(cx, seg).map(|r| po.references.push(r)).is_some()
             }
-            "NAD" if scope == Scope::Header && rank.admit(5) => match party(cx, seg) {
+            b"NAD" if scope == Scope::Header && rank.admit(5) => match party(cx, seg) {
                 Some(p) => {
                     party_open = Some(p);
                     party_rank = Rank::default();
@@ -439,10 +439,10 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
                 }
                 None => false,
             },
-            "CUX" if scope == Scope::Header && rank.admit(6) => {
+            b"CUX" if scope == Scope::Header && rank.admit(6) => {
                 currency(cx, seg).is_some_and(|c| set_once(&mut po.currency, c))
             }
-            "LIN" => {
+            b"LIN" => {
                 scope = Scope::Line;
                 rank.admit(7);
                 match lin(cx, seg, false) {
@@ -458,20 +458,20 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
                     }
                 }
             }
-            "PIA" | "IMD" | "QTY" | "PRI" | "DTM" | "RFF" if scope == Scope::Line => {
+            b"PIA" | b"IMD" | b"QTY" | b"PRI" | b"DTM" | b"RFF" if scope == Scope::Line => {
                 let (Some(line), Some(core)) = (po.lines.last_mut(), core.as_mut()) else { continue };
-                let in_order = match tag.as_str() {
-                    "QTY" => core.rank.admit(6),
-                    "DTM" => core.rank.admit(8),
-                    "PRI" => core.rank.admit(10),
-                    "RFF" => core.rank.admit(12),
+                let in_order = match tag.as_bytes() {
+                    b"QTY" => core.rank.admit(6),
+                    b"DTM" => core.rank.admit(8),
+                    b"PRI" => core.rank.admit(10),
+                    b"RFF" => core.rank.admit(12),
                     _ => true,
                 };
                 in_order
-                    && match tag.as_str() {
-                        "PIA" => pia(cx, seg, core),
-                        "IMD" => imd(cx, seg, core),
-                        "QTY" => match quantity(cx, seg) {
+                    && match tag.as_bytes() {
+                        b"PIA" => pia(cx, seg, core),
+                        b"IMD" => imd(cx, seg, core),
+                        b"QTY" => match quantity(cx, seg) {
                             Some((q, value, unit)) if q == "21" && line.quantity.is_none() => {
                                 line.quantity = Some(value);
                                 line.uom = unit.as_deref().map(|u| cx.our_uom(u));
@@ -480,7 +480,7 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
                             }
                             _ => false,
                         },
-                        "PRI" => match price(cx, seg) {
+                        b"PRI" => match price(cx, seg) {
                             Some(p) if line.unit_price.is_none() && line.price_basis.is_none() => {
                                 line.price_basis = Some(p.qualifier);
                                 line.unit_price = p.amount;
@@ -490,18 +490,18 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
                             }
                             _ => false,
                         },
-                        "DTM" => match date_time(cx, seg) {
+                        b"DTM" => match date_time(cx, seg) {
                             Some((q, date, None)) if q == "2" => set_once(&mut line.requested_delivery_date, date),
                             _ => false,
                         },
                         _ => reference(cx, seg).map(|r| line.references.push(r)).is_some(),
                     }
             }
-            "UNS" if rank.admit(8) => {
+            b"UNS" if rank.admit(8) => {
                 scope = Scope::Summary;
                 summary_separator(seg)
             }
-            "CNT" if scope == Scope::Summary && rank.admit(10) => match cnt(cx, seg) {
+            b"CNT" if scope == Scope::Summary && rank.admit(10) => match cnt(cx, seg) {
                 Some((q, value)) => {
                     let totals = po.totals.get_or_insert_with(Totals::default);
                     match q.as_str() {
@@ -512,7 +512,7 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
                 }
                 None => false,
             },
-            "MOA" if scope == Scope::Summary && rank.admit(9) => match moa(cx, seg) {
+            b"MOA" if scope == Scope::Summary && rank.admit(9) => match moa(cx, seg) {
                 Some((q, value)) => {
                     let totals = po.totals.get_or_insert_with(Totals::default);
                     totals.amount.is_none() && {
@@ -585,12 +585,12 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
             ack.parties.extend(party_open.take());
             scope = Scope::Header;
         }
-        if scope == Scope::Line && matches!(tag.as_str(), "LIN" | "UNS") {
+        if scope == Scope::Line && matches!(tag.as_bytes(), b"LIN" | b"UNS") {
             finish_ack_line(cx, &mut ack, core.take());
         }
         let follows_order_reference = std::mem::take(&mut after_order_reference);
-        let mapped = match tag.as_str() {
-            "BGM" if !seen_bgm => {
+        let mapped = match tag.as_bytes() {
+            b"BGM" if !seen_bgm => {
                 seen_bgm = true;
                 match bgm(cx, seg) {
                     Some(b) => {
@@ -603,7 +603,7 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                     None => true,
                 }
             }
-            "DTM" if scope == Scope::Header && rank.admit(if follows_order_reference { 4 } else { 2 }) => {
+            b"DTM" if scope == Scope::Header && rank.admit(if follows_order_reference { 4 } else { 2 }) => {
                 match date_time(cx, seg) {
                     Some((q, date, time)) if q == "137" && ack.ack_date.is_none() && !follows_order_reference => {
                         ack.ack_date = Some(date);
@@ -615,8 +615,8 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                     _ => false,
                 }
             }
-            "FTX" if scope == Scope::Header && rank.admit(3) => note(cx, seg).map(|n| ack.notes.push(n)).is_some(),
-            "RFF" if scope == Scope::Header && rank.admit(4) => match reference(cx, seg) {
+            b"FTX" if scope == Scope::Header && rank.admit(3) => note(cx, seg).map(|n| ack.notes.push(n)).is_some(),
+            b"RFF" if scope == Scope::Header && rank.admit(4) => match reference(cx, seg) {
                 Some(r) if r.qualifier == "ON" && ack.po_number.is_empty() => {
                     ack.po_number = r.value;
                     after_order_reference = true;
@@ -628,7 +628,7 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                 }
                 None => false,
             },
-            "NAD" if scope == Scope::Header && rank.admit(5) => match party(cx, seg) {
+            b"NAD" if scope == Scope::Header && rank.admit(5) => match party(cx, seg) {
                 Some(p) => {
                     party_open = Some(p);
                     party_rank = Rank::default();
@@ -637,10 +637,10 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                 }
                 None => false,
             },
-            "CUX" if scope == Scope::Header && rank.admit(6) => {
+            b"CUX" if scope == Scope::Header && rank.admit(6) => {
                 currency(cx, seg).is_some_and(|c| set_once(&mut ack.currency, c))
             }
-            "LIN" => {
+            b"LIN" => {
                 scope = Scope::Line;
                 rank.admit(7);
                 let parsed = lin(cx, seg, true);
@@ -649,20 +649,20 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                 ack.lines.push(PurchaseOrderAckLine::default());
                 mapped
             }
-            "PIA" | "IMD" | "QTY" | "PRI" | "DTM" | "RFF" if scope == Scope::Line => {
+            b"PIA" | b"IMD" | b"QTY" | b"PRI" | b"DTM" | b"RFF" if scope == Scope::Line => {
                 let (Some(line), Some(core)) = (ack.lines.last_mut(), core.as_mut()) else { continue };
-                let in_order = match tag.as_str() {
-                    "QTY" => core.rank.admit(6),
-                    "DTM" => core.rank.admit(8),
-                    "PRI" => core.rank.admit(10),
-                    "RFF" => core.rank.admit(12),
+                let in_order = match tag.as_bytes() {
+                    b"QTY" => core.rank.admit(6),
+                    b"DTM" => core.rank.admit(8),
+                    b"PRI" => core.rank.admit(10),
+                    b"RFF" => core.rank.admit(12),
                     _ => true,
                 };
                 in_order
-                    && match tag.as_str() {
-                        "PIA" => pia(cx, seg, core),
-                        "IMD" => imd(cx, seg, core),
-                        "QTY" => match quantity(cx, seg) {
+                    && match tag.as_bytes() {
+                        b"PIA" => pia(cx, seg, core),
+                        b"IMD" => imd(cx, seg, core),
+                        b"QTY" => match quantity(cx, seg) {
                             Some((q, value, unit)) if q == "21" && line.quantity.is_none() => {
                                 line.quantity = Some(value);
                                 line.uom = unit.as_deref().map(|u| cx.our_uom(u));
@@ -676,7 +676,7 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                             }
                             _ => false,
                         },
-                        "PRI" => match price(cx, seg) {
+                        b"PRI" => match price(cx, seg) {
                             Some(p) if line.unit_price.is_none() && line.price_basis.is_none() => {
                                 line.price_basis = Some(p.qualifier);
                                 line.unit_price = p.amount;
@@ -686,7 +686,7 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                             }
                             _ => false,
                         },
-                        "DTM" => match date_time(cx, seg) {
+                        b"DTM" => match date_time(cx, seg) {
                             Some((q, date, None)) if line.scheduled_date.is_none() => {
                                 line.scheduled_date = Some(date);
                                 line.scheduled_date_qualifier = Some(q);
@@ -697,11 +697,11 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                         _ => reference(cx, seg).map(|r| line.references.push(r)).is_some(),
                     }
             }
-            "UNS" if rank.admit(8) => {
+            b"UNS" if rank.admit(8) => {
                 scope = Scope::Summary;
                 summary_separator(seg)
             }
-            "CNT" if scope == Scope::Summary && rank.admit(10) => match cnt(cx, seg) {
+            b"CNT" if scope == Scope::Summary && rank.admit(10) => match cnt(cx, seg) {
                 Some((q, value)) => {
                     let totals = ack.totals.get_or_insert_with(Totals::default);
                     match q.as_str() {
@@ -786,14 +786,14 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
             asn.parties.extend(party_open.take());
             scope = Scope::Header;
         }
-        if scope == Scope::Line && matches!(tag.as_str(), "LIN" | "CPS" | "CNT" | "UNS") {
+        if scope == Scope::Line && matches!(tag.as_bytes(), b"LIN" | b"CPS" | b"CNT" | b"UNS") {
             finish_item(cx, &mut levels, &mut loose, core.take());
             scope = Scope::Summary;
         }
         let follows_order_reference = std::mem::take(&mut after_order_reference);
         let in_header = scope == Scope::Header;
-        let mapped = match tag.as_str() {
-            "BGM" if !seen_bgm => {
+        let mapped = match tag.as_bytes() {
+            b"BGM" if !seen_bgm => {
                 seen_bgm = true;
                 match bgm(cx, seg) {
                     Some(b) => {
@@ -806,28 +806,30 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
                     None => true,
                 }
             }
-            "DTM" if in_header && rank.admit(if follows_order_reference { 4 } else { 2 }) => match date_time(cx, seg) {
-                Some((q, date, time)) => match q.as_str() {
-                    "137" if asn.notice_date.is_none() => {
-                        asn.notice_date = Some(date);
-                        asn.notice_time = time;
-                        true
-                    }
-                    "11" if asn.shipped_date.is_none() => {
-                        asn.shipped_date = Some(date);
-                        asn.shipped_time = time;
-                        true
-                    }
-                    "17" if time.is_none() => set_once(&mut asn.estimated_delivery_date, date),
-                    "171" if time.is_none() && follows_order_reference => {
-                        header_order.as_mut().is_some_and(|o| set_once(&mut o.po_date, date))
-                    }
-                    _ => false,
-                },
-                None => false,
-            },
-            "FTX" if in_header && rank.admit(3) => note(cx, seg).map(|n| asn.notes.push(n)).is_some(),
-            "RFF" if in_header && rank.admit(4) => match reference(cx, seg) {
+            b"DTM" if in_header && rank.admit(if follows_order_reference { 4 } else { 2 }) => {
+                match date_time(cx, seg) {
+                    Some((q, date, time)) => match q.as_str() {
+                        "137" if asn.notice_date.is_none() => {
+                            asn.notice_date = Some(date);
+                            asn.notice_time = time;
+                            true
+                        }
+                        "11" if asn.shipped_date.is_none() => {
+                            asn.shipped_date = Some(date);
+                            asn.shipped_time = time;
+                            true
+                        }
+                        "17" if time.is_none() => set_once(&mut asn.estimated_delivery_date, date),
+                        "171" if time.is_none() && follows_order_reference => {
+                            header_order.as_mut().is_some_and(|o| set_once(&mut o.po_date, date))
+                        }
+                        _ => false,
+                    },
+                    None => false,
+                }
+            }
+            b"FTX" if in_header && rank.admit(3) => note(cx, seg).map(|n| asn.notes.push(n)).is_some(),
+            b"RFF" if in_header && rank.admit(4) => match reference(cx, seg) {
                 Some(r) if r.qualifier == "ON" && header_order.is_none() => {
                     header_order = Some(Order { po_number: r.value, ..Order::default() });
                     after_order_reference = true;
@@ -850,7 +852,7 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
                 }
                 None => false,
             },
-            "NAD" if in_header && rank.admit(5) => match party(cx, seg) {
+            b"NAD" if in_header && rank.admit(5) => match party(cx, seg) {
                 Some(p) => {
                     party_open = Some(p);
                     party_rank = Rank::default();
@@ -859,7 +861,7 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
                 }
                 None => false,
             },
-            "TDT" if in_header && rank.admit(6) => {
+            b"TDT" if in_header && rank.admit(6) => {
                 let Some(f) = checked(cx, seg, &d::TDT) else { continue };
                 let carrier = asn.carrier.get_or_insert_with(Carrier::default);
                 let fits = f.text(1, 1) == "20"
@@ -878,7 +880,7 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
                 }
                 fits
             }
-            "CPS" => {
+            b"CPS" => {
                 scope = Scope::Summary;
                 rank.admit(7);
                 level_rank = Rank::default();
@@ -900,34 +902,34 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
                     _ => false,
                 }
             }
-            "PAC" | "MEA" | "GIN" if !levels.is_empty() && core.is_none() => {
+            b"PAC" | b"MEA" | b"GIN" if !levels.is_empty() && core.is_none() => {
                 let root = levels.len() == 1 && levels[0].parent.is_none();
-                let order = match tag.as_str() {
-                    "PAC" => 1,
-                    "MEA" => 2,
+                let order = match tag.as_bytes() {
+                    b"PAC" => 1,
+                    b"MEA" => 2,
                     _ => 3,
                 };
                 level_rank.admit(order) && level_segment(cx, seg, &mut levels, root, &mut asn)
             }
-            "LIN" => {
+            b"LIN" => {
                 scope = Scope::Line;
                 let parsed = lin(cx, seg, false);
                 let mapped = parsed.is_some();
                 core = Some((parsed.unwrap_or_default(), Item::default(), None));
                 mapped
             }
-            "PIA" | "IMD" | "QTY" | "RFF" if scope == Scope::Line => {
+            b"PIA" | b"IMD" | b"QTY" | b"RFF" if scope == Scope::Line => {
                 let Some((core, item, order)) = core.as_mut() else { continue };
-                let in_order = match tag.as_str() {
-                    "QTY" => core.rank.admit(6),
-                    "RFF" => core.rank.admit(8),
+                let in_order = match tag.as_bytes() {
+                    b"QTY" => core.rank.admit(6),
+                    b"RFF" => core.rank.admit(8),
                     _ => true,
                 };
                 in_order
-                    && match tag.as_str() {
-                        "PIA" => pia(cx, seg, core),
-                        "IMD" => imd(cx, seg, core),
-                        "QTY" => match quantity(cx, seg) {
+                    && match tag.as_bytes() {
+                        b"PIA" => pia(cx, seg, core),
+                        b"IMD" => imd(cx, seg, core),
+                        b"QTY" => match quantity(cx, seg) {
                             Some((q, value, unit)) if q == "12" && item.quantity_shipped.is_none() => {
                                 item.quantity_shipped = Some(value);
                                 item.uom = unit.as_deref().map(|u| cx.our_uom(u));
@@ -954,8 +956,8 @@ pub(crate) fn ship_notice(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> Ship
                         },
                     }
             }
-            "UNS" => summary_separator(seg),
-            "CNT" => match cnt(cx, seg) {
+            b"UNS" => summary_separator(seg),
+            b"CNT" => match cnt(cx, seg) {
                 Some((q, value)) if q == "2" => {
                     let totals = asn.totals.get_or_insert_with(ShipNoticeTotals::default);
                     set_once(&mut totals.hl_count, value)
@@ -1000,8 +1002,8 @@ fn level_segment(
     asn: &mut ShipNotice,
 ) -> bool {
     let Some(level) = levels.last_mut() else { return false };
-    match seg.1.tag().as_str() {
-        "PAC" => {
+    match seg.1.tag().as_bytes() {
+        b"PAC" => {
             let Some(f) = checked(cx, seg, &d::PAC) else { return false };
             if !f.only(|e, c| e == 1 || (e == 3 && c == 1)) {
                 return false;
@@ -1024,7 +1026,7 @@ fn level_segment(
             level.pack.package_code = code;
             true
         }
-        "MEA" if root => {
+        b"MEA" if root => {
             let Some(f) = checked(cx, seg, &d::MEA) else { return false };
             let weight = f.text(1, 1) == "PD"
                 && f.text(2, 1) == "AAB"
@@ -1037,7 +1039,7 @@ fn level_segment(
             packaging.weight_uom = f.get(3, 1);
             packaging.gross_weight.is_some()
         }
-        "GIN" => {
+        b"GIN" => {
             let Some(f) = checked(cx, seg, &d::GIN) else { return false };
             !root
                 && f.text(1, 1) == "BJ"
