@@ -9,6 +9,7 @@
 //! refuses what serde accepts nor accepts what serde refuses; a property test holds the two
 //! equal on generated and damaged documents.
 
+use super::json_writer::{escape_mask, needs_escape};
 use super::purchase_order::ItemPackaging;
 use super::{
     Address, CanonicalDocument, Contact, Date, Decimal, Document, Envelope, ItemIds, Note, Party, PartyId,
@@ -80,13 +81,26 @@ impl<'a> Cursor<'a> {
     fn str(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
-        loop {
-            match *self.bytes.get(self.at)? {
-                b'"' => break,
-                b'\\' | 0..=0x1F => return None,
-                _ => self.at += 1,
+        // Eight bytes at a time to the first quote, backslash or control character; the
+        // string must end at a quote (an escape or a control character is serde's to read).
+        let bytes = self.bytes;
+        let mut at = start;
+        let end = loop {
+            match bytes.get(at..at + 8) {
+                Some(word) => {
+                    let mask = escape_mask(u64::from_le_bytes(word.try_into().ok()?));
+                    if mask != 0 {
+                        break at + (mask.trailing_zeros() / 8) as usize;
+                    }
+                    at += 8;
+                }
+                None => break at + bytes.get(at..)?.iter().position(|&b| needs_escape(b))?,
             }
+        };
+        if bytes.get(end) != Some(&b'"') {
+            return None;
         }
+        self.at = end;
         let text = self.text.get(start..self.at)?;
         self.at += 1;
         Some(text)

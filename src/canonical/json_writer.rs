@@ -36,7 +36,7 @@ struct Writer<'a> {
 }
 
 /// Whether JSON needs `byte` escaped: quotes, backslashes and control characters.
-fn needs_escape(byte: u8) -> bool {
+pub(crate) fn needs_escape(byte: u8) -> bool {
     byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
@@ -44,15 +44,7 @@ fn needs_escape(byte: u8) -> bool {
 /// tenth of the writer. Most values are a few bytes long, so a short one is read as two
 /// overlapping halves rather than looped over.
 fn needs_escaping(text: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of a byte is set where that byte of `word` is below `n` (n <= 0x80), or
-    // where it is zero; exact for whether any byte is (Hacker's Delight, "haszero").
-    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH;
-    let zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
-    let special = |word: u64| {
-        below(word, 0x20) | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\'))) != 0
-    };
+    let special = |word: u64| escape_mask(word) != 0;
     let u32_at = |at: usize| text.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     let u64_at = |at: usize| u64::from(u32_at(at)) | (u64::from(u32_at(at + 4)) << 32);
     match text.len() {
@@ -60,6 +52,19 @@ fn needs_escaping(text: &[u8]) -> bool {
         len @ 4..8 => special(u64::from(u32_at(0)) | (u64::from(u32_at(len - 4)) << 32)),
         len => (0..len / 8).any(|i| special(u64_at(i * 8))) || (len % 8 != 0 && special(u64_at(len - 8))),
     }
+}
+
+/// For eight bytes read little-endian, the high bit of each byte JSON escapes in a string
+/// (quote, backslash, control character) set, and maybe of bytes after the first such one;
+/// the lowest set bit is always exact (Hacker's Delight, "haszero": a borrow only runs
+/// upwards). Zero when none needs escaping.
+pub(crate) fn escape_mask(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes below `n` (n <= 0x80), and zero bytes.
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH;
+    let zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    below(word, 0x20) | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))
 }
 
 impl Writer<'_> {
@@ -391,6 +396,21 @@ mod tests {
             }
             assert!(!needs_escaping(&vec![b'a'; len]));
         }
+        // The lowest flagged byte of a word is the first that needs escaping, whatever
+        // follows it (the reader finds a string's end by it).
+        let specials = [0x00, 0x01, 0x1f, b'"', b'\\'];
+        for first in 0..8 {
+            for &byte in &specials {
+                for after in [0x00, 0x01, 0x21, b'"', 0x5b, b'\\', 0x5d, 0x80, 0xff] {
+                    let mut word = [0x20u8; 8];
+                    word[first] = byte;
+                    word[first + 1..].fill(after);
+                    let mask = escape_mask(u64::from_le_bytes(word));
+                    assert_eq!(mask.trailing_zeros() / 8, first as u32, "{byte:#04x} at {first}, then {after:#04x}");
+                }
+            }
+        }
+        assert_eq!(escape_mask(u64::from_le_bytes(*b" !#[]~\x7f\x80")), 0);
     }
 
     #[test]
