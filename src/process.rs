@@ -10,7 +10,7 @@ use crossdock_parsers::{Error, Event, ParseOptions, Reader, TransactionSet};
 
 use crate::canonical::{CanonicalDocument, DocumentKind, QualifiedId, Standard};
 use crate::config::{Partner, Partners};
-use crate::translate::{self, DataError, Outcome, PartnerContext};
+use crate::translate::{self, DataError, Envelopes, Outcome, PartnerContext};
 
 /// What one body held.
 #[derive(Debug, Default)]
@@ -158,14 +158,14 @@ pub fn partner_for<'p>(partners: &'p Partners, set: &TransactionSet<'_>) -> Opti
 
 /// Translates one set with its partner's profile, as `translate::translate` does, and refuses
 /// types the profile does not receive.
-pub fn translate_set(set: &TransactionSet<'_>, partner: Option<&Partner>) -> Outcome {
+pub fn translate_set(set: &TransactionSet<'_>, partner: Option<&Partner>, envelopes: &mut Envelopes) -> Outcome {
     let context = PartnerContext { id: partner.map(|p| p.id.as_str()), xref: partner.map(|p| &p.xref) };
     if let Some(partner) = partner {
         if !partner.receives(&set.id()) {
             return Outcome::Unsupported { transaction_set: set.id().into_owned() };
         }
     }
-    translate::translate(set, context)
+    translate::translate(set, context, envelopes)
 }
 
 /// Processes a whole body in memory.
@@ -184,13 +184,14 @@ pub struct Processor<'p> {
     partners: &'p Partners,
     keep_json: bool,
     processed: Processed,
+    envelopes: Envelopes,
 }
 
 impl<'p> Processor<'p> {
     /// `keep_json`: keep each translated document's JSON (the pipeline), or only whether it
     /// was accepted (`crossdock ack`: every set is translated and validated all the same).
     pub fn new(partners: &'p Partners, keep_json: bool) -> Self {
-        Processor { partners, keep_json, processed: Processed::default() }
+        Processor { partners, keep_json, processed: Processed::default(), envelopes: Envelopes::default() }
     }
 
     /// Takes the interchanges reported so far, and the errors found outside any interchange;
@@ -270,7 +271,7 @@ impl<'p> Processor<'p> {
                 let outcome = if is_acknowledgment {
                     Outcome::Rejected { errors: Vec::new() }
                 } else {
-                    translate_set(&set, partner)
+                    translate_set(&set, partner, &mut self.envelopes)
                 };
                 let Some(interchange) = processed.interchanges.last_mut() else { return };
                 if interchange.partner.is_none() {

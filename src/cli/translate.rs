@@ -16,7 +16,7 @@ use super::{load_partners, Input, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 use crate::canonical::json_writer;
 use crate::config::Partners;
 use crate::process::{partner_for, translate_set};
-use crate::translate::Outcome;
+use crate::translate::{Envelopes, Outcome};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -147,6 +147,7 @@ fn translate_batch(batch: &[Item], partners: &Partners, name: &str) -> Translate
             translated.invalid = true;
         }
     };
+    let mut envelopes = Envelopes::default();
     for item in batch {
         let set = match item {
             Item::Set(set) => set.view(),
@@ -161,7 +162,7 @@ fn translate_batch(batch: &[Item], partners: &Partners, name: &str) -> Translate
             translated.messages.push(Message::UnknownSender(sender));
         }
         report(&mut translated, set.errors());
-        match translate_set(&set, partner) {
+        match translate_set(&set, partner, &mut envelopes) {
             Outcome::Translated(document) => {
                 json_writer::write(&document, &mut translated.json);
                 translated.json.push(b'\n');
