@@ -124,30 +124,31 @@ impl Decimal {
             return b"0";
         }
         let scale = self.0.scale() as usize;
-        let mut magnitude = self.0.mantissa().unsigned_abs();
-        let mut at = TEXT_MAX;
-        let mut written = 0;
-        while magnitude > 0 || written <= scale {
-            if written == scale && scale > 0 {
-                at -= 1;
-                buf[at] = b'.';
-            }
-            // Nearly every quantity and price fits 64 bits, whose division is a few cycles; a
-            // 128-bit one is a call into the runtime for every digit.
-            let digit = match u64::try_from(magnitude) {
-                Ok(small) => {
-                    magnitude = u128::from(small / 10);
-                    (small % 10) as u8
-                }
-                Err(_) => {
-                    let digit = (magnitude % 10) as u8;
+        // The digits, right-aligned; then zeros up to one before the mark (`0.05`).
+        let mut at = match u64::try_from(self.0.mantissa().unsigned_abs()) {
+            // Nearly every quantity and price: two digits at a time, in 64 bits.
+            Ok(small) => write_digits(small, buf),
+            Err(_) => {
+                // A 128-bit division is a call into the runtime: one digit at a time.
+                let (mut magnitude, mut at) = (self.0.mantissa().unsigned_abs(), TEXT_MAX);
+                while magnitude > 0 {
+                    at -= 1;
+                    buf[at] = b'0' + (magnitude % 10) as u8;
                     magnitude /= 10;
-                    digit
                 }
-            };
+                at
+            }
+        };
+        while TEXT_MAX - at <= scale {
             at -= 1;
-            buf[at] = b'0' + digit;
-            written += 1;
+            buf[at] = b'0';
+        }
+        if scale > 0 {
+            // The whole part moves one place left, and the mark takes its place.
+            let mark = TEXT_MAX - scale - 1;
+            buf.copy_within(at..=mark, at - 1);
+            at -= 1;
+            buf[mark] = b'.';
         }
         if self.0.is_sign_negative() {
             at -= 1;
@@ -155,6 +156,38 @@ impl Decimal {
         }
         &buf[at..]
     }
+}
+
+/// "00" to "99", for writing two digits at a time.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0; 200];
+    let mut i = 0;
+    while i < 100 {
+        pairs[2 * i] = b'0' + (i / 10) as u8;
+        pairs[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    pairs
+};
+
+/// Writes `value`'s digits so that they end at `buf`'s end; returns where they start.
+fn write_digits(mut value: u64, buf: &mut [u8; TEXT_MAX]) -> usize {
+    let mut at = TEXT_MAX;
+    while value >= 100 {
+        let pair = (value % 100) as usize * 2;
+        value /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if value >= 10 {
+        let pair = value as usize * 2;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        buf[at] = b'0' + value as u8;
+    }
+    at
 }
 
 impl Decimal {
@@ -304,6 +337,15 @@ mod tests {
             // Equal values, and the same digits and sign: zero has none.
             proptest::prop_assert_eq!(parsed.map(|d| d.to_string()), expected.map(|d| d.to_string()));
             proptest::prop_assert_eq!(parsed.map(|d| d.0.is_sign_negative()), expected.map(|d| d.0.is_sign_negative()));
+        }
+
+        /// Beyond 64 bits too (the digits are written another way there), with up to 28
+        /// places.
+        #[test]
+        fn wide_text_matches_rust_decimal(mantissa in -(1i128 << 96) + 1..(1i128 << 96), scale in 0u32..=28) {
+            let value = Decimal(rust_decimal::Decimal::from_i128_with_scale(mantissa, scale).normalize());
+            let expected = if value.0.is_zero() { "0".to_owned() } else { value.0.to_string() };
+            proptest::prop_assert_eq!(value.to_string(), expected);
         }
 
         #[test]
