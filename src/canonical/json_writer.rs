@@ -77,7 +77,6 @@ impl Writer<'_> {
             serde_json::to_writer(&mut *self.out, text).unwrap_or_default();
             return;
         }
-        self.out.reserve(text.len() + 2);
         self.out.push(b'"');
         self.out.extend_from_slice(text.as_bytes());
         self.out.push(b'"');
