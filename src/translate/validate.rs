@@ -53,9 +53,9 @@ pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut
         let kind = DataErrorKind::TooManyElements { segment: def.tag.to_owned(), max: def.elements.len(), found: last };
         report(Problem { kind, element: Some(last as u16), reference: None, value: None });
     }
-    for (i, element) in def.elements.iter().enumerate() {
+    let texts = values.iter().map(|v| v.as_ref()).chain(std::iter::repeat(""));
+    for (i, (element, value)) in def.elements.iter().zip(texts).enumerate() {
         let position_in_segment = i + 1;
-        let value = values.get(i).map(|v| v.as_ref()).unwrap_or("");
         if value.is_empty() {
             if element.usage == Usage::Mandatory {
                 let kind = DataErrorKind::MandatoryElementMissing {
