@@ -146,14 +146,15 @@ impl SetReport {
     }
 }
 
-/// The partner of a transaction set, and the translation inputs its profile gives.
-pub fn partner_for<'p>(partners: &'p Partners, set: &TransactionSet<'_>) -> Option<&'p Partner> {
-    let interchange = set.interchange();
-    let standard = Standard::from(interchange.standard());
-    let sender =
-        interchange.sender().map(|p| QualifiedId { qualifier: p.qualifier.into_owned(), id: p.id.into_owned() })?;
-    let application = set.group().map(|g| g.application_sender().into_owned());
-    partners.identify(standard, &sender, application.as_deref())
+/// The partner of a transaction set, and the translation inputs its profile gives;
+/// `envelopes` as for `translate::translate`.
+pub fn partner_for<'p>(
+    partners: &'p Partners,
+    set: &TransactionSet<'_>,
+    envelopes: &mut Envelopes,
+) -> Option<&'p Partner> {
+    let (standard, sender, application) = envelopes.sender(set)?;
+    partners.identify(standard, sender, application)
 }
 
 /// Translates one set with its partner's profile, as `translate::translate` does, and refuses
@@ -265,7 +266,7 @@ impl<'p> Processor<'p> {
                 }
             }
             Event::TransactionSet(set) => {
-                let partner = partner_for(partners, &set);
+                let partner = partner_for(partners, &set, &mut self.envelopes);
                 let is_acknowledgment = crate::ack::received::is_acknowledgment(&set.id());
                 let acknowledgment = if is_acknowledgment { crate::ack::received::read_set(&set) } else { None };
                 let outcome = if is_acknowledgment {

@@ -156,7 +156,7 @@ fn translate_batch(batch: &[Item], partners: &Partners, name: &str) -> Translate
                 continue;
             }
         };
-        let partner = partner_for(partners, &set);
+        let partner = partner_for(partners, &set, &mut envelopes);
         if partner.is_none() {
             let sender = set.interchange().sender().map(|s| format!("{}:{}", s.qualifier, s.id)).unwrap_or_default();
             translated.messages.push(Message::UnknownSender(sender));

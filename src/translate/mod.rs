@@ -232,6 +232,10 @@ struct SharedEnvelope {
     /// which each message's UNH names).
     envelope: Envelope,
     interchange_control_number: Option<String>,
+    /// Whether the interchange has a header (ISA or UNB) to name its sender.
+    has_header: bool,
+    /// The group's application sender as it stands, empty or not.
+    application_sender: Option<String>,
 }
 
 impl Envelopes {
@@ -248,6 +252,17 @@ impl Envelopes {
             .cached
             .get_or_insert_with(|| ((delimiters, header.to_vec(), group.to_vec()), SharedEnvelope::read(set)));
         shared
+    }
+
+    /// What partner identification reads: the standard, the interchange sender and the
+    /// group's application sender; `None` when the interchange has no header to name one.
+    pub fn sender(&mut self, set: &TransactionSet<'_>) -> Option<(Standard, &QualifiedId, Option<&str>)> {
+        let shared = self.shared(set);
+        shared.has_header.then_some((
+            shared.envelope.standard,
+            &shared.envelope.sender,
+            shared.application_sender.as_deref(),
+        ))
     }
 
     /// The canonical envelope of `set`.
@@ -298,7 +313,13 @@ impl SharedEnvelope {
             application_receiver: group.and_then(|g| non_empty(g.application_receiver())),
             test: interchange.is_test(),
         };
-        SharedEnvelope { envelope, interchange_control_number }
+        let application_sender = group.map(|g| g.application_sender().into_owned());
+        SharedEnvelope {
+            envelope,
+            interchange_control_number,
+            has_header: interchange.header().is_some(),
+            application_sender,
+        }
     }
 }
 
@@ -591,6 +612,11 @@ mod tests {
         let (mut seen, mut groups) = (Vec::new(), Vec::new());
         while let Some(event) = reader.next() {
             if let Event::TransactionSet(set) = event {
+                // Partner identification reads the headers as they stand.
+                let (_, sender, application) = envelopes.sender(&set).expect("every interchange here has a header");
+                let read = set.interchange().sender().expect("a header");
+                assert_eq!((sender.qualifier.as_str(), sender.id.as_str()), (&*read.qualifier, &*read.id));
+                assert_eq!(application, set.group().map(|g| g.application_sender()).as_deref());
                 let remembered = envelopes.envelope(&set);
                 assert_eq!(remembered, Envelopes::default().envelope(&set), "set at byte {}", set.offset());
                 seen.push((remembered.interchange_control_number, remembered.test, remembered.version));
