@@ -18,7 +18,7 @@ use libmimalloc_sys::{
 /// never refills that page (150,000 such allocations in translating 4 MB of 850s).
 struct Mimalloc;
 
-/// The alignment of every block `mi_malloc` returns for a request at least this large.
+/// An alignment every block `mi_malloc` returns has: its smallest size class is a word.
 const WORD: usize = std::mem::size_of::<usize>();
 
 impl Mimalloc {
@@ -27,8 +27,9 @@ impl Mimalloc {
     }
 }
 
-// SAFETY: each method hands mimalloc a layout it can serve and returns its block; blocks
-// from either entry point are freed and resized by the same `mi_free` and `mi_realloc`.
+// SAFETY: each method hands mimalloc a size and alignment it serves and returns its block
+// (or null). `mi_free` frees a block from either entry point; `mi_realloc` is used only where
+// word alignment is all the block needs, the aligned resize otherwise.
 unsafe impl GlobalAlloc for Mimalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if Mimalloc::plain(&layout) {
