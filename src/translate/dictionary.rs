@@ -57,6 +57,17 @@ pub enum SyntaxNote {
 }
 
 impl SyntaxNote {
+    /// The element positions the note names, in its order.
+    pub const fn positions(&self) -> &'static [u8] {
+        match self {
+            SyntaxNote::Paired(p)
+            | SyntaxNote::Required(p)
+            | SyntaxNote::Exclusion(p)
+            | SyntaxNote::Conditional(p)
+            | SyntaxNote::ListConditional(p) => p,
+        }
+    }
+
     /// The note as the standards write it: `P0607`.
     pub fn label(&self) -> String {
         let (letter, positions) = match self {
@@ -80,6 +91,50 @@ pub struct SegmentDef {
     pub name: &'static str,
     pub elements: &'static [ElementDef],
     pub notes: &'static [SyntaxNote],
+    /// The mandatory elements, as bits (element 1 in bit 0).
+    pub mandatory: u64,
+    /// Each note's elements and its first element, as bits, in the order of `notes`.
+    pub note_elements: [(u64, u64); MAX_NOTES],
+}
+
+/// The most syntax notes a segment definition has (PO1 has twelve).
+pub const MAX_NOTES: usize = 16;
+
+impl SegmentDef {
+    /// A definition, with its elements and notes also as bits for the validation's fast
+    /// path. Fails to compile past 64 elements or `MAX_NOTES` notes, or with a note naming an
+    /// element the definition lacks.
+    pub(crate) const fn new(
+        tag: &'static str,
+        name: &'static str,
+        elements: &'static [ElementDef],
+        notes: &'static [SyntaxNote],
+    ) -> Self {
+        assert!(elements.len() <= 64 && notes.len() <= MAX_NOTES);
+        let mut mandatory = 0;
+        let mut i = 0;
+        while i < elements.len() {
+            if matches!(elements[i].usage, Usage::Mandatory) {
+                mandatory |= 1 << i;
+            }
+            i += 1;
+        }
+        let mut note_elements = [(0, 0); MAX_NOTES];
+        let mut n = 0;
+        while n < notes.len() {
+            let positions = notes[n].positions();
+            assert!(!positions.is_empty());
+            let mut p = 0;
+            while p < positions.len() {
+                assert!(positions[p] >= 1 && positions[p] as usize <= elements.len());
+                note_elements[n].0 |= 1 << (positions[p] - 1);
+                p += 1;
+            }
+            note_elements[n].1 = 1 << (positions[0] - 1);
+            n += 1;
+        }
+        SegmentDef { tag, name, elements, notes, mandatory, note_elements }
+    }
 }
 
 const fn e(reference: u16, name: &'static str, kind: Kind, min: u16, max: u16, usage: Usage) -> ElementDef {
@@ -93,10 +148,10 @@ const ID_QUALIFIER: ElementDef = e(235, "product/service id qualifier", Id, 2, 2
 const ID_VALUE: ElementDef = e(234, "product/service id", An, 1, 48, X);
 const UOM: ElementDef = e(355, "unit or basis for measurement code", Id, 2, 2, X);
 
-pub static BEG: SegmentDef = SegmentDef {
-    tag: "BEG",
-    name: "beginning segment for purchase order",
-    elements: &[
+pub static BEG: SegmentDef = SegmentDef::new(
+    "BEG",
+    "beginning segment for purchase order",
+    &[
         e(353, "transaction set purpose code", Id, 2, 2, M),
         e(92, "purchase order type code", Id, 2, 2, M),
         e(324, "purchase order number", An, 1, 22, M),
@@ -110,35 +165,35 @@ pub static BEG: SegmentDef = SegmentDef {
         e(786, "security level code", Id, 2, 2, O),
         e(640, "transaction type code", Id, 2, 2, O),
     ],
-    notes: &[],
-};
+    &[],
+);
 
-pub static CUR: SegmentDef = SegmentDef {
-    tag: "CUR",
-    name: "currency",
-    elements: &[
+pub static CUR: SegmentDef = SegmentDef::new(
+    "CUR",
+    "currency",
+    &[
         e(98, "entity identifier code", Id, 2, 3, M),
         e(100, "currency code", Id, 3, 3, M),
         e(280, "exchange rate", R, 4, 10, O),
     ],
-    notes: &[],
-};
+    &[],
+);
 
-pub static REF: SegmentDef = SegmentDef {
-    tag: "REF",
-    name: "reference identification",
-    elements: &[
+pub static REF: SegmentDef = SegmentDef::new(
+    "REF",
+    "reference identification",
+    &[
         e(128, "reference identification qualifier", Id, 2, 3, M),
         e(127, "reference identification", An, 1, 50, X),
         e(352, "description", An, 1, 80, X),
     ],
-    notes: &[SyntaxNote::Required(&[2, 3])],
-};
+    &[SyntaxNote::Required(&[2, 3])],
+);
 
-pub static PER: SegmentDef = SegmentDef {
-    tag: "PER",
-    name: "administrative communications contact",
-    elements: &[
+pub static PER: SegmentDef = SegmentDef::new(
+    "PER",
+    "administrative communications contact",
+    &[
         e(366, "contact function code", Id, 2, 2, M),
         e(93, "name", An, 1, 60, O),
         e(365, "communication number qualifier", Id, 2, 2, X),
@@ -149,13 +204,13 @@ pub static PER: SegmentDef = SegmentDef {
         e(364, "communication number", An, 1, 256, X),
         e(443, "contact inquiry reference", An, 1, 20, O),
     ],
-    notes: &[SyntaxNote::Paired(&[3, 4]), SyntaxNote::Paired(&[5, 6]), SyntaxNote::Paired(&[7, 8])],
-};
+    &[SyntaxNote::Paired(&[3, 4]), SyntaxNote::Paired(&[5, 6]), SyntaxNote::Paired(&[7, 8])],
+);
 
-pub static DTM: SegmentDef = SegmentDef {
-    tag: "DTM",
-    name: "date/time reference",
-    elements: &[
+pub static DTM: SegmentDef = SegmentDef::new(
+    "DTM",
+    "date/time reference",
+    &[
         e(374, "date/time qualifier", Id, 3, 3, M),
         e(373, "date", Dt, 6, 8, X),
         e(337, "time", Tm, 4, 8, X),
@@ -163,13 +218,13 @@ pub static DTM: SegmentDef = SegmentDef {
         e(1250, "date time period format qualifier", Id, 2, 3, X),
         e(1251, "date time period", An, 1, 35, X),
     ],
-    notes: &[SyntaxNote::Required(&[2, 3, 5]), SyntaxNote::Conditional(&[4, 3]), SyntaxNote::Paired(&[5, 6])],
-};
+    &[SyntaxNote::Required(&[2, 3, 5]), SyntaxNote::Conditional(&[4, 3]), SyntaxNote::Paired(&[5, 6])],
+);
 
-pub static N1: SegmentDef = SegmentDef {
-    tag: "N1",
-    name: "party identification",
-    elements: &[
+pub static N1: SegmentDef = SegmentDef::new(
+    "N1",
+    "party identification",
+    &[
         e(98, "entity identifier code", Id, 2, 3, M),
         e(93, "name", An, 1, 60, X),
         e(66, "identification code qualifier", Id, 1, 2, X),
@@ -177,27 +232,27 @@ pub static N1: SegmentDef = SegmentDef {
         e(706, "entity relationship code", Id, 2, 2, O),
         e(98, "entity identifier code", Id, 2, 3, O),
     ],
-    notes: &[SyntaxNote::Required(&[2, 3]), SyntaxNote::Paired(&[3, 4])],
-};
+    &[SyntaxNote::Required(&[2, 3]), SyntaxNote::Paired(&[3, 4])],
+);
 
-pub static N2: SegmentDef = SegmentDef {
-    tag: "N2",
-    name: "additional name information",
-    elements: &[e(93, "name", An, 1, 60, M), e(93, "name", An, 1, 60, O)],
-    notes: &[],
-};
+pub static N2: SegmentDef = SegmentDef::new(
+    "N2",
+    "additional name information",
+    &[e(93, "name", An, 1, 60, M), e(93, "name", An, 1, 60, O)],
+    &[],
+);
 
-pub static N3: SegmentDef = SegmentDef {
-    tag: "N3",
-    name: "party location",
-    elements: &[e(166, "address information", An, 1, 55, M), e(166, "address information", An, 1, 55, O)],
-    notes: &[],
-};
+pub static N3: SegmentDef = SegmentDef::new(
+    "N3",
+    "party location",
+    &[e(166, "address information", An, 1, 55, M), e(166, "address information", An, 1, 55, O)],
+    &[],
+);
 
-pub static N4: SegmentDef = SegmentDef {
-    tag: "N4",
-    name: "geographic location",
-    elements: &[
+pub static N4: SegmentDef = SegmentDef::new(
+    "N4",
+    "geographic location",
+    &[
         e(19, "city name", An, 2, 30, O),
         e(156, "state or province code", Id, 2, 2, O),
         e(116, "postal code", Id, 3, 15, O),
@@ -206,13 +261,13 @@ pub static N4: SegmentDef = SegmentDef {
         e(310, "location identifier", An, 1, 30, O),
         e(1715, "country subdivision code", Id, 1, 3, X),
     ],
-    notes: &[SyntaxNote::Conditional(&[6, 5]), SyntaxNote::Conditional(&[7, 4])],
-};
+    &[SyntaxNote::Conditional(&[6, 5]), SyntaxNote::Conditional(&[7, 4])],
+);
 
-pub static PO1: SegmentDef = SegmentDef {
-    tag: "PO1",
-    name: "baseline item data",
-    elements: &[
+pub static PO1: SegmentDef = SegmentDef::new(
+    "PO1",
+    "baseline item data",
+    &[
         e(350, "assigned identification", An, 1, 20, O),
         e(330, "quantity ordered", R, 1, 15, X),
         e(355, "unit or basis for measurement code", Id, 2, 2, O),
@@ -239,7 +294,7 @@ pub static PO1: SegmentDef = SegmentDef {
         ID_QUALIFIER,
         ID_VALUE,
     ],
-    notes: &[
+    &[
         SyntaxNote::Conditional(&[3, 2]),
         SyntaxNote::Conditional(&[5, 4]),
         SyntaxNote::Paired(&[6, 7]),
@@ -253,12 +308,12 @@ pub static PO1: SegmentDef = SegmentDef {
         SyntaxNote::Paired(&[22, 23]),
         SyntaxNote::Paired(&[24, 25]),
     ],
-};
+);
 
-pub static PID: SegmentDef = SegmentDef {
-    tag: "PID",
-    name: "product/item description",
-    elements: &[
+pub static PID: SegmentDef = SegmentDef::new(
+    "PID",
+    "product/item description",
+    &[
         e(349, "item description type", Id, 1, 1, M),
         e(750, "product/process characteristic code", Id, 2, 3, O),
         e(559, "agency qualifier code", Id, 2, 2, X),
@@ -269,13 +324,13 @@ pub static PID: SegmentDef = SegmentDef {
         e(1073, "yes/no condition or response code", Id, 1, 1, O),
         e(819, "language code", Id, 2, 3, O),
     ],
-    notes: &[SyntaxNote::Conditional(&[4, 3]), SyntaxNote::Required(&[4, 5]), SyntaxNote::Conditional(&[7, 3])],
-};
+    &[SyntaxNote::Conditional(&[4, 3]), SyntaxNote::Required(&[4, 5]), SyntaxNote::Conditional(&[7, 3])],
+);
 
-pub static PO4: SegmentDef = SegmentDef {
-    tag: "PO4",
-    name: "item physical details",
-    elements: &[
+pub static PO4: SegmentDef = SegmentDef::new(
+    "PO4",
+    "item physical details",
+    &[
         e(356, "pack", N(0), 1, 6, O),
         e(357, "size", R, 1, 8, X),
         e(355, "unit or basis for measurement code", Id, 2, 2, X),
@@ -295,7 +350,7 @@ pub static PO4: SegmentDef = SegmentDef {
         e(350, "assigned identification", An, 1, 20, X),
         e(1470, "number", N(0), 1, 9, O),
     ],
-    notes: &[
+    &[
         SyntaxNote::Paired(&[2, 3]),
         SyntaxNote::Conditional(&[5, 6]),
         SyntaxNote::Paired(&[6, 7]),
@@ -304,12 +359,12 @@ pub static PO4: SegmentDef = SegmentDef {
         SyntaxNote::Conditional(&[11, 13]),
         SyntaxNote::Conditional(&[12, 13]),
     ],
-};
+);
 
-pub static CTT: SegmentDef = SegmentDef {
-    tag: "CTT",
-    name: "transaction totals",
-    elements: &[
+pub static CTT: SegmentDef = SegmentDef::new(
+    "CTT",
+    "transaction totals",
+    &[
         e(354, "number of line items", N(0), 1, 6, M),
         e(347, "hash total", R, 1, 10, O),
         e(81, "weight", R, 1, 10, X),
@@ -318,42 +373,42 @@ pub static CTT: SegmentDef = SegmentDef {
         UOM,
         e(352, "description", An, 1, 80, O),
     ],
-    notes: &[SyntaxNote::Paired(&[3, 4]), SyntaxNote::Paired(&[5, 6])],
-};
+    &[SyntaxNote::Paired(&[3, 4]), SyntaxNote::Paired(&[5, 6])],
+);
 
-pub static AMT: SegmentDef = SegmentDef {
-    tag: "AMT",
-    name: "monetary amount",
-    elements: &[
+pub static AMT: SegmentDef = SegmentDef::new(
+    "AMT",
+    "monetary amount",
+    &[
         e(522, "amount qualifier code", Id, 1, 3, M),
         e(782, "monetary amount", R, 1, 18, M),
         e(478, "credit/debit flag code", Id, 1, 1, O),
     ],
-    notes: &[],
-};
+    &[],
+);
 
-pub static MSG: SegmentDef = SegmentDef {
-    tag: "MSG",
-    name: "message text",
-    elements: &[
+pub static MSG: SegmentDef = SegmentDef::new(
+    "MSG",
+    "message text",
+    &[
         e(933, "free-form message text", An, 1, 264, M),
         e(934, "printer carriage control code", Id, 2, 2, X),
         e(1470, "number", N(0), 1, 9, O),
     ],
-    notes: &[SyntaxNote::Conditional(&[3, 2])],
-};
+    &[SyntaxNote::Conditional(&[3, 2])],
+);
 
-pub static NTE: SegmentDef = SegmentDef {
-    tag: "NTE",
-    name: "note/special instruction",
-    elements: &[e(363, "note reference code", Id, 3, 3, O), e(352, "description", An, 1, 80, M)],
-    notes: &[],
-};
+pub static NTE: SegmentDef = SegmentDef::new(
+    "NTE",
+    "note/special instruction",
+    &[e(363, "note reference code", Id, 3, 3, O), e(352, "description", An, 1, 80, M)],
+    &[],
+);
 
-pub static BAK: SegmentDef = SegmentDef {
-    tag: "BAK",
-    name: "beginning segment for purchase order acknowledgment",
-    elements: &[
+pub static BAK: SegmentDef = SegmentDef::new(
+    "BAK",
+    "beginning segment for purchase order acknowledgment",
+    &[
         e(353, "transaction set purpose code", Id, 2, 2, M),
         e(587, "acknowledgment type", Id, 2, 2, M),
         e(324, "purchase order number", An, 1, 22, M),
@@ -365,13 +420,13 @@ pub static BAK: SegmentDef = SegmentDef {
         e(373, "acknowledgment date", Dt, 6, 8, O),
         e(640, "transaction type code", Id, 2, 2, O),
     ],
-    notes: &[],
-};
+    &[],
+);
 
-pub static ACK: SegmentDef = SegmentDef {
-    tag: "ACK",
-    name: "line item acknowledgment",
-    elements: &[
+pub static ACK: SegmentDef = SegmentDef::new(
+    "ACK",
+    "line item acknowledgment",
+    &[
         e(668, "line item status code", Id, 2, 2, M),
         e(380, "quantity", R, 1, 15, X),
         e(355, "unit or basis for measurement code", Id, 2, 2, X),
@@ -402,7 +457,7 @@ pub static ACK: SegmentDef = SegmentDef {
         e(822, "source subqualifier", An, 1, 15, X),
         e(1271, "industry code", An, 1, 30, X),
     ],
-    notes: &[
+    &[
         SyntaxNote::Paired(&[2, 3]),
         SyntaxNote::Conditional(&[4, 5]),
         SyntaxNote::Paired(&[7, 8]),
@@ -417,12 +472,12 @@ pub static ACK: SegmentDef = SegmentDef {
         SyntaxNote::Paired(&[25, 26]),
         SyntaxNote::Conditional(&[27, 29]),
     ],
-};
+);
 
-pub static BSN: SegmentDef = SegmentDef {
-    tag: "BSN",
-    name: "beginning segment for ship notice",
-    elements: &[
+pub static BSN: SegmentDef = SegmentDef::new(
+    "BSN",
+    "beginning segment for ship notice",
+    &[
         e(353, "transaction set purpose code", Id, 2, 2, M),
         e(396, "shipment identification", An, 2, 30, M),
         e(373, "date", Dt, 6, 8, M),
@@ -431,25 +486,25 @@ pub static BSN: SegmentDef = SegmentDef {
         e(640, "transaction type code", Id, 2, 2, X),
         e(641, "status reason code", Id, 3, 3, O),
     ],
-    notes: &[SyntaxNote::Conditional(&[7, 6])],
-};
+    &[SyntaxNote::Conditional(&[7, 6])],
+);
 
-pub static HL: SegmentDef = SegmentDef {
-    tag: "HL",
-    name: "hierarchical level",
-    elements: &[
+pub static HL: SegmentDef = SegmentDef::new(
+    "HL",
+    "hierarchical level",
+    &[
         e(628, "hierarchical id number", An, 1, 12, M),
         e(734, "hierarchical parent id number", An, 1, 12, O),
         e(735, "hierarchical level code", Id, 1, 2, M),
         e(736, "hierarchical child code", Id, 1, 1, O),
     ],
-    notes: &[],
-};
+    &[],
+);
 
-pub static TD1: SegmentDef = SegmentDef {
-    tag: "TD1",
-    name: "carrier details (quantity and weight)",
-    elements: &[
+pub static TD1: SegmentDef = SegmentDef::new(
+    "TD1",
+    "carrier details (quantity and weight)",
+    &[
         e(103, "packaging code", An, 3, 5, O),
         e(80, "lading quantity", N(0), 1, 7, X),
         e(23, "commodity code qualifier", Id, 1, 1, O),
@@ -461,19 +516,19 @@ pub static TD1: SegmentDef = SegmentDef {
         e(183, "volume", R, 1, 8, X),
         UOM,
     ],
-    notes: &[
+    &[
         SyntaxNote::Conditional(&[1, 2]),
         SyntaxNote::Conditional(&[3, 4]),
         SyntaxNote::Conditional(&[6, 7]),
         SyntaxNote::Paired(&[7, 8]),
         SyntaxNote::Paired(&[9, 10]),
     ],
-};
+);
 
-pub static TD5: SegmentDef = SegmentDef {
-    tag: "TD5",
-    name: "carrier details (routing sequence/transit time)",
-    elements: &[
+pub static TD5: SegmentDef = SegmentDef::new(
+    "TD5",
+    "carrier details (routing sequence/transit time)",
+    &[
         e(133, "routing sequence code", Id, 1, 2, O),
         e(66, "identification code qualifier", Id, 1, 2, X),
         e(67, "identification code", An, 2, 80, X),
@@ -490,18 +545,18 @@ pub static TD5: SegmentDef = SegmentDef {
         e(284, "service level code", Id, 2, 2, X),
         e(26, "country code", Id, 2, 3, O),
     ],
-    notes: &[
+    &[
         SyntaxNote::Required(&[2, 4, 5, 6, 12]),
         SyntaxNote::Conditional(&[2, 3]),
         SyntaxNote::Conditional(&[7, 8]),
         SyntaxNote::Conditional(&[10, 11]),
     ],
-};
+);
 
-pub static MAN: SegmentDef = SegmentDef {
-    tag: "MAN",
-    name: "marks and numbers",
-    elements: &[
+pub static MAN: SegmentDef = SegmentDef::new(
+    "MAN",
+    "marks and numbers",
+    &[
         e(88, "marks and numbers qualifier", Id, 1, 2, M),
         e(87, "marks and numbers", An, 1, 48, M),
         e(87, "marks and numbers", An, 1, 48, O),
@@ -509,13 +564,13 @@ pub static MAN: SegmentDef = SegmentDef {
         e(87, "marks and numbers", An, 1, 48, X),
         e(87, "marks and numbers", An, 1, 48, O),
     ],
-    notes: &[SyntaxNote::Paired(&[4, 5])],
-};
+    &[SyntaxNote::Paired(&[4, 5])],
+);
 
-pub static LIN: SegmentDef = SegmentDef {
-    tag: "LIN",
-    name: "item identification",
-    elements: &[
+pub static LIN: SegmentDef = SegmentDef::new(
+    "LIN",
+    "item identification",
+    &[
         e(350, "assigned identification", An, 1, 20, O),
         e(235, "product/service id qualifier", Id, 2, 2, M),
         e(234, "product/service id", An, 1, 48, M),
@@ -548,7 +603,7 @@ pub static LIN: SegmentDef = SegmentDef {
         ID_QUALIFIER,
         ID_VALUE,
     ],
-    notes: &[
+    &[
         SyntaxNote::Paired(&[4, 5]),
         SyntaxNote::Paired(&[6, 7]),
         SyntaxNote::Paired(&[8, 9]),
@@ -564,12 +619,12 @@ pub static LIN: SegmentDef = SegmentDef {
         SyntaxNote::Paired(&[28, 29]),
         SyntaxNote::Paired(&[30, 31]),
     ],
-};
+);
 
-pub static SN1: SegmentDef = SegmentDef {
-    tag: "SN1",
-    name: "item detail (shipment)",
-    elements: &[
+pub static SN1: SegmentDef = SegmentDef::new(
+    "SN1",
+    "item detail (shipment)",
+    &[
         e(350, "assigned identification", An, 1, 20, O),
         e(382, "number of units shipped", R, 1, 10, M),
         e(355, "unit or basis for measurement code", Id, 2, 2, M),
@@ -579,13 +634,13 @@ pub static SN1: SegmentDef = SegmentDef {
         e(728, "returnable container load make-up code", Id, 1, 2, O),
         e(668, "line item status code", Id, 2, 2, O),
     ],
-    notes: &[SyntaxNote::Paired(&[5, 6])],
-};
+    &[SyntaxNote::Paired(&[5, 6])],
+);
 
-pub static PRF: SegmentDef = SegmentDef {
-    tag: "PRF",
-    name: "purchase order reference",
-    elements: &[
+pub static PRF: SegmentDef = SegmentDef::new(
+    "PRF",
+    "purchase order reference",
+    &[
         e(324, "purchase order number", An, 1, 22, M),
         e(328, "release number", An, 1, 30, O),
         e(327, "change order sequence number", An, 1, 8, O),
@@ -594,8 +649,8 @@ pub static PRF: SegmentDef = SegmentDef {
         e(367, "contract number", An, 1, 30, O),
         e(92, "purchase order type code", Id, 2, 2, O),
     ],
-    notes: &[],
-};
+    &[],
+);
 
 // ---- EDIFACT ---------------------------------------------------------------------------
 
