@@ -45,7 +45,6 @@ pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut
         reported.borrow_mut().extend(problem.element);
         report(problem);
     };
-    let present = |i: u8| values.get(usize::from(i) - 1).is_some_and(|v| !v.is_empty());
     let name_of = |i: usize| format!("{}{:02}", def.tag, i);
 
     if values.len() > def.elements.len() && values[def.elements.len()..].iter().any(|v| !v.is_empty()) {
@@ -153,25 +152,16 @@ pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut
         if !broken {
             continue;
         }
+        // Which of the note's elements (positions from 1, checked when the definition was
+        // built) have a text.
+        let has = |i: u8| used & 1 << (i - 1) != 0;
         let missing: Vec<u8> = match note {
-            SyntaxNote::Paired(list) if list.iter().any(|&i| present(i)) && !list.iter().all(|&i| present(i)) => {
-                list.iter().copied().filter(|&i| !present(i)).collect()
-            }
-            SyntaxNote::Required(list) if !list.iter().any(|&i| present(i)) => {
-                list.first().copied().into_iter().collect()
-            }
-            SyntaxNote::Conditional(list)
-                if list.first().is_some_and(|&i| present(i)) && !list.iter().skip(1).all(|&i| present(i)) =>
-            {
-                list.iter().skip(1).copied().filter(|&i| !present(i)).collect()
-            }
-            SyntaxNote::ListConditional(list)
-                if list.first().is_some_and(|&i| present(i)) && !list.iter().skip(1).any(|&i| present(i)) =>
-            {
-                list.get(1).copied().into_iter().collect()
-            }
+            SyntaxNote::Paired(list) => list.iter().copied().filter(|&i| !has(i)).collect(),
+            SyntaxNote::Required(list) => list.first().copied().into_iter().collect(),
+            SyntaxNote::Conditional(list) => list.iter().skip(1).copied().filter(|&i| !has(i)).collect(),
+            SyntaxNote::ListConditional(list) => list.get(1).copied().into_iter().collect(),
             SyntaxNote::Exclusion(list) => {
-                let mut used = list.iter().copied().filter(|&i| present(i));
+                let mut used = list.iter().copied().filter(|&i| has(i));
                 if let (Some(first), Some(second)) = (used.next(), used.next()) {
                     let element = &def.elements[usize::from(second) - 1];
                     let kind = DataErrorKind::ExclusionViolated {
@@ -189,7 +179,6 @@ pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut
                 }
                 continue;
             }
-            _ => continue,
         };
         for i in missing {
             // An element already reported as mandatory-missing is not reported again.
