@@ -231,9 +231,8 @@ struct SharedEnvelope {
     /// The envelope without the set's own fields (and, for EDIFACT, without the version,
     /// which each message's UNH names).
     envelope: Envelope,
+    /// ISA13 or UNB 0020; `None` when the interchange has no header (bare EDIFACT messages).
     interchange_control_number: Option<String>,
-    /// Whether the interchange has a header (ISA or UNB) to name its sender.
-    has_header: bool,
     /// The group's application sender as it stands, empty or not.
     application_sender: Option<String>,
 }
@@ -258,7 +257,8 @@ impl Envelopes {
     /// group's application sender; `None` when the interchange has no header to name one.
     pub fn sender(&mut self, set: &TransactionSet<'_>) -> Option<(Standard, &QualifiedId, Option<&str>)> {
         let shared = self.shared(set);
-        shared.has_header.then_some((
+        // A header names the sender, and its control number.
+        shared.interchange_control_number.is_some().then_some((
             shared.envelope.standard,
             &shared.envelope.sender,
             shared.application_sender.as_deref(),
@@ -314,12 +314,7 @@ impl SharedEnvelope {
             test: interchange.is_test(),
         };
         let application_sender = group.map(|g| g.application_sender().into_owned());
-        SharedEnvelope {
-            envelope,
-            interchange_control_number,
-            has_header: interchange.header().is_some(),
-            application_sender,
-        }
+        SharedEnvelope { envelope, interchange_control_number, application_sender }
     }
 }
 
