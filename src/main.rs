@@ -22,8 +22,9 @@ struct Mimalloc;
 const WORD: usize = std::mem::size_of::<usize>();
 
 impl Mimalloc {
-    fn plain(layout: &Layout) -> bool {
-        layout.align() <= WORD && layout.align() <= layout.size()
+    /// Whether a block of `size` bytes aligned to `align` can come from the plain entry points.
+    fn plain(align: usize, size: usize) -> bool {
+        align <= WORD && align <= size
     }
 }
 
@@ -32,7 +33,7 @@ impl Mimalloc {
 // word alignment is all the block needs, the aligned resize otherwise.
 unsafe impl GlobalAlloc for Mimalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if Mimalloc::plain(&layout) {
+        if Mimalloc::plain(layout.align(), layout.size()) {
             unsafe { mi_malloc(layout.size()) as *mut u8 }
         } else {
             unsafe { mi_malloc_aligned(layout.size(), layout.align()) as *mut u8 }
@@ -40,7 +41,7 @@ unsafe impl GlobalAlloc for Mimalloc {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if Mimalloc::plain(&layout) {
+        if Mimalloc::plain(layout.align(), layout.size()) {
             unsafe { mi_zalloc(layout.size()) as *mut u8 }
         } else {
             unsafe { mi_zalloc_aligned(layout.size(), layout.align()) as *mut u8 }
@@ -52,7 +53,7 @@ unsafe impl GlobalAlloc for Mimalloc {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if layout.align() <= WORD && layout.align() <= new_size {
+        if Mimalloc::plain(layout.align(), new_size) {
             unsafe { mi_realloc(ptr as *mut c_void, new_size) as *mut u8 }
         } else {
             unsafe { mi_realloc_aligned(ptr as *mut c_void, new_size, layout.align()) as *mut u8 }
