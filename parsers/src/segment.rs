@@ -193,38 +193,47 @@ impl<'a> Segment<'a> {
         }
     }
 
+    /// The text after the tag and its separator, when cutting it at each element separator
+    /// gives the elements' texts as they are: no release character to honour, no line break
+    /// to remove, an ASCII separator (so every cut falls on a character boundary), and valid
+    /// UTF-8. `None` otherwise, and for a segment with no elements at all.
+    pub fn plain_text(&self) -> Option<&'a str> {
+        let data = &self.raw[self.data_start..];
+        let (_, rest) = data.split_first()?;
+        if self.flags.contains(SegmentFlags::RELEASE)
+            || self.flags.contains(SegmentFlags::LINE_BREAKS)
+            || !self.delimiters.element.is_ascii()
+        {
+            return None;
+        }
+        match self.text {
+            Some(text) => text.get(self.data_start + 1..),
+            None => std::str::from_utf8(rest).ok(),
+        }
+    }
+
     /// The text of every element, in order, empty ones included: what `elements()` then
     /// `text()` on each gives, but a segment of plain text is checked as UTF-8 once rather
     /// than element by element (the translation's hot path).
     pub fn element_texts(&self) -> Vec<Cow<'a, str>> {
-        let data = &self.raw[self.data_start..];
-        let Some((_, rest)) = data.split_first() else { return Vec::new() };
-        let plain = !self.flags.contains(SegmentFlags::RELEASE)
-            && !self.flags.contains(SegmentFlags::LINE_BREAKS)
-            && self.delimiters.element.is_ascii();
-        if plain {
-            // The element separator is ASCII, so the data after it starts on a character
-            // boundary, and so does every piece split at it.
-            let text = match self.text {
-                Some(text) => text.get(self.data_start + 1..),
-                None => std::str::from_utf8(rest).ok(),
-            };
-            if let Some(text) = text {
-                // One pass, byte by byte: elements are a few bytes long, shorter than it takes
-                // memchr to pay for its set-up. Sixteen elements hold nearly every segment: a
-                // vector grown from empty was copied several times for a dozen elements.
-                let separator = self.delimiters.element;
-                let mut texts = Vec::with_capacity(16);
-                let mut start = 0;
-                for (at, &byte) in text.as_bytes().iter().enumerate() {
-                    if byte == separator {
-                        texts.push(Cow::Borrowed(text.get(start..at).unwrap_or_default()));
-                        start = at + 1;
-                    }
+        if self.raw.len() <= self.data_start {
+            return Vec::new();
+        }
+        if let Some(text) = self.plain_text() {
+            // One pass, byte by byte: elements are a few bytes long, shorter than it takes
+            // memchr to pay for its set-up. Sixteen elements hold nearly every segment: a
+            // vector grown from empty was copied several times for a dozen elements.
+            let separator = self.delimiters.element;
+            let mut texts = Vec::with_capacity(16);
+            let mut start = 0;
+            for (at, &byte) in text.as_bytes().iter().enumerate() {
+                if byte == separator {
+                    texts.push(Cow::Borrowed(text.get(start..at).unwrap_or_default()));
+                    start = at + 1;
                 }
-                texts.push(Cow::Borrowed(text.get(start..).unwrap_or_default()));
-                return texts;
             }
+            texts.push(Cow::Borrowed(text.get(start..).unwrap_or_default()));
+            return texts;
         }
         self.elements().map(|e| e.text()).collect()
     }
@@ -641,6 +650,13 @@ mod tests {
             // components read the same text from the segment's.
             let text = s.with_text(std::str::from_utf8(&raw).ok());
             proptest::prop_assert_eq!(&text.element_texts(), &one_by_one);
+            // Plain text, where a segment has it, cuts into the same texts.
+            for segment in [&s, &text] {
+                if let Some(plain) = segment.plain_text() {
+                    let cut: Vec<_> = plain.split(char::from(d.element)).map(Cow::Borrowed).collect();
+                    proptest::prop_assert_eq!(&cut, &one_by_one);
+                }
+            }
             let components = |s: &Segment<'_>| -> Vec<String> {
                 s.elements().flat_map(|e| e.components().map(|c| c.text().into_owned()).collect::<Vec<_>>()).collect()
             };
