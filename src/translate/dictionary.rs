@@ -5,6 +5,8 @@
 //! Lengths are the larger of 004010's and 005010's (and of D96A's and D01B's), so that a
 //! valid document of either version passes.
 
+use std::sync::atomic::AtomicU64;
+
 /// X12 data element types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -95,6 +97,11 @@ pub struct SegmentDef {
     pub mandatory: u64,
     /// Each note's elements and its first element, as bits, in the order of `notes`.
     pub note_elements: [(u64, u64); MAX_NOTES],
+    /// The last elements present (as bits) with which every note held, or `u64::MAX`
+    /// before any: the segments of a kind in a file nearly always use the same elements, so
+    /// `validate::x12_cut` tests the notes once per pattern rather than once per segment.
+    /// Whether the notes hold is a function of the bits alone, so any thread may set it.
+    pub(crate) notes_held_with: AtomicU64,
 }
 
 /// The most syntax notes a segment definition has (PO1 has twelve).
@@ -133,7 +140,7 @@ impl SegmentDef {
             note_elements[n].1 = 1 << (positions[0] - 1);
             n += 1;
         }
-        SegmentDef { tag, name, elements, notes, mandatory, note_elements }
+        SegmentDef { tag, name, elements, notes, mandatory, note_elements, notes_held_with: AtomicU64::new(u64::MAX) }
     }
 }
 

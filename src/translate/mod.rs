@@ -9,6 +9,7 @@
 
 pub mod dictionary;
 mod edifact_inbound;
+mod elements;
 pub mod error;
 pub mod render;
 mod validate;
@@ -19,6 +20,8 @@ pub mod xref;
 use std::borrow::Cow;
 
 use crossdock_parsers::{ControlNumbers, Location, Segment, TransactionSet};
+
+use elements::Elements;
 
 use crate::canonical::{
     CanonicalDocument, Document, DocumentKind, Envelope, Extension, ExtensionElement, QualifiedId, Standard,
@@ -430,13 +433,14 @@ pub(crate) fn texts<'a>(segment: &Segment<'a>) -> Vec<Cow<'a, str>> {
 
 /// Whether every non-empty element is among `covered` (1-based positions): the test for
 /// "the model can hold all of this segment".
-pub(crate) fn only(values: &[Cow<'_, str>], covered: impl Fn(usize) -> bool) -> bool {
+pub(crate) fn only(values: &Elements<'_>, covered: impl Fn(usize) -> bool) -> bool {
     values.iter().enumerate().all(|(i, v)| v.is_empty() || covered(i + 1))
 }
 
 /// Value at 1-based `position`, `None` when empty.
-pub(crate) fn opt(values: &[Cow<'_, str>], position: usize) -> Option<String> {
-    values.get(position - 1).filter(|v| !v.is_empty()).map(|v| v.to_string())
+#[inline]
+pub(crate) fn opt(values: &Elements<'_>, position: usize) -> Option<String> {
+    values.get(position - 1).filter(|v| !v.is_empty()).map(|v| v.to_owned())
 }
 
 /// A segment kept whole.

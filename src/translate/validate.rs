@@ -2,11 +2,13 @@
 //! data types, X12 syntax notes, EDIFACT composites.
 
 use std::borrow::Cow;
+use std::sync::atomic::Ordering;
 
 use crossdock_parsers::tree::SmallVec;
 use crossdock_parsers::Segment;
 
-use super::dictionary::{EdiKind, EdiSegmentDef, Kind, SegmentDef, SyntaxNote, Usage};
+use super::dictionary::{EdiKind, EdiSegmentDef, ElementDef, Kind, SegmentDef, SyntaxNote, Usage};
+use super::elements::{Elements, MAX_CUT};
 use super::error::DataErrorKind;
 use super::SetContext;
 use crate::canonical::{Date, Decimal, Time};
@@ -23,6 +25,105 @@ pub(crate) fn x12(
     let before = cx.errors.len();
     x12_problems(def, values, |p| cx.error(p.kind, segment, position, p.element, p.reference, p.value));
     cx.errors.len() == before
+}
+
+/// `x12`'s verdict on a segment of plain text (`Segment::plain_text`), without building its
+/// texts: cuts `text` at each `separator` and checks each element as it is cut, by the same
+/// rules as `x12_problems`. Gives the elements when the segment has no problem; `None` when
+/// it has any, or is too long or too wide to cut in place, and then `x12_problems` says what
+/// (the maps' slow path). Nearly every segment a partner sends takes only this pass.
+pub(crate) fn x12_cut<'a>(def: &SegmentDef, text: &'a str, separator: u8) -> Option<Elements<'a>> {
+    let defined = def.elements.len();
+    if defined > MAX_CUT || text.len() > usize::from(u16::MAX) {
+        return None;
+    }
+    let mut cut = Cut { def, text, spans: [(0, 0); MAX_CUT], present: 0 };
+    let (mut count, mut start) = (0, 0);
+    // The separators, eight bytes at a time: the exact mask has the high bit of each byte
+    // equal to `separator` (no borrow runs between bytes, unlike `escape_mask`'s test).
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let repeated = u64::from_le_bytes([separator; 8]);
+    let mut words = text.as_bytes().chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default()) ^ repeated;
+        let mut found = !(((x & LOW7) + LOW7) | x | LOW7);
+        while found != 0 {
+            let at = base + (found.trailing_zeros() / 8) as usize;
+            found &= found - 1;
+            if !cut.element(count, start, at) {
+                return None;
+            }
+            count += 1;
+            start = at + 1;
+        }
+        base += 8;
+    }
+    for (at, &byte) in words.remainder().iter().enumerate() {
+        if byte == separator {
+            if !cut.element(count, start, base + at) {
+                return None;
+            }
+            count += 1;
+            start = base + at + 1;
+        }
+    }
+    if !cut.element(count, start, text.len()) {
+        return None;
+    }
+    count += 1;
+    let present = cut.present;
+    if def.mandatory & !present != 0 {
+        return None;
+    }
+    // `present` has at most `MAX_CUT` bits, so it is never the empty memo's `u64::MAX`.
+    if def.notes_held_with.load(Ordering::Relaxed) != present {
+        let held = def
+            .notes
+            .iter()
+            .zip(&def.note_elements)
+            .all(|(note, &(elements, first))| !broken(note, present & elements, elements, first));
+        if !held {
+            return None;
+        }
+        def.notes_held_with.store(present, Ordering::Relaxed);
+    }
+    Some(Elements::cut(text, cut.spans, count))
+}
+
+/// `x12_cut`'s state: where the elements cut so far are, and which have a text.
+struct Cut<'d, 'a> {
+    def: &'d SegmentDef,
+    text: &'a str,
+    spans: [(u16, u16); MAX_CUT],
+    /// Element 1 in bit 0.
+    present: u64,
+}
+
+impl Cut<'_, '_> {
+    /// Element `index` (from 0), from `start` to `end` in the text: whether it passes.
+    #[inline(always)]
+    fn element(&mut self, index: usize, start: usize, end: usize) -> bool {
+        let Some(element) = self.def.elements.get(index) else {
+            // Past the definition only empty elements are allowed.
+            return end == start;
+        };
+        // Both fit: the text is at most `u16::MAX` long.
+        self.spans[index] = (start as u16, end as u16);
+        if end == start {
+            return true;
+        }
+        self.present |= 1 << index;
+        let value = self.text.get(start..end).unwrap_or_default();
+        // Most elements are codes and names that fit: no type to check, and characters to
+        // count only when some could take more than one byte (`measure`).
+        if matches!(element.kind, Kind::Id | Kind::An) && value.len() <= usize::from(element.max) {
+            return element.min <= 1 || (value.len() >= usize::from(element.min) && value.is_ascii()) || {
+                measure(element, value).is_ok_and(|length| length >= element.min.into())
+            };
+        }
+        measure(element, value).is_ok_and(|length| (element.min.into()..=element.max.into()).contains(&length))
+    }
 }
 
 /// One problem of a segment, apart from where the segment stands.
@@ -76,23 +177,7 @@ pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut
             }
             continue;
         }
-        // The length X12 counts: characters, or digits for numbers.
-        let checked_length = match element.kind {
-            // Characters never outnumber bytes: a value within the maximum in bytes needs no
-            // count when it is ASCII, or when any non-empty value meets the minimum.
-            Kind::Id | Kind::An
-                if value.len() <= usize::from(element.max) && (element.min <= 1 || value.is_ascii()) =>
-            {
-                Ok(value.len())
-            }
-            Kind::Id | Kind::An => Ok(value.chars().count()),
-            Kind::N(_) => whole_number_digits(value).ok_or("a whole number"),
-            Kind::R => decimal_digits(value).ok_or("a decimal number"),
-            // CCYYMMDD, or YYMMDD as versions before 004 write it, naming a real day.
-            Kind::Dt => Date::is_edi(value).then_some(value.len()).ok_or("date"),
-            Kind::Tm => valid_time(value).then_some(value.len()).ok_or("time"),
-        };
-        let length = match checked_length {
+        let length = match measure(element, value) {
             Ok(length) => length,
             Err(expected) => {
                 let element_name = name_of(position_in_segment);
@@ -142,14 +227,7 @@ pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut
     for (note, &(elements, first)) in def.notes.iter().zip(&def.note_elements) {
         // The note's test on the bits; only a broken note is looked at element by element.
         let used = present_bits & elements;
-        let broken = match note {
-            SyntaxNote::Paired(_) => used != 0 && used != elements,
-            SyntaxNote::Required(_) => used == 0,
-            SyntaxNote::Conditional(_) => used & first != 0 && used != elements,
-            SyntaxNote::ListConditional(_) => used & first != 0 && used == first,
-            SyntaxNote::Exclusion(_) => used.count_ones() >= 2,
-        };
-        if !broken {
+        if !broken(note, used, elements, first) {
             continue;
         }
         // Which of the note's elements (positions from 1, checked when the definition was
@@ -194,6 +272,36 @@ pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut
             };
             report(Problem { kind, element: Some(i.into()), reference: Some(element.reference), value: None });
         }
+    }
+}
+
+/// The length X12 counts for a non-empty value of `element` (characters, or digits for
+/// numbers), or what the value should have been when it is not of the element's type.
+fn measure(element: &ElementDef, value: &str) -> Result<usize, &'static str> {
+    match element.kind {
+        // Characters never outnumber bytes: a value within the maximum in bytes needs no
+        // count when it is ASCII, or when any non-empty value meets the minimum.
+        Kind::Id | Kind::An if value.len() <= usize::from(element.max) && (element.min <= 1 || value.is_ascii()) => {
+            Ok(value.len())
+        }
+        Kind::Id | Kind::An => Ok(value.chars().count()),
+        Kind::N(_) => whole_number_digits(value).ok_or("a whole number"),
+        Kind::R => decimal_digits(value).ok_or("a decimal number"),
+        // CCYYMMDD, or YYMMDD as versions before 004 write it, naming a real day.
+        Kind::Dt => Date::is_edi(value).then_some(value.len()).ok_or("date"),
+        Kind::Tm => valid_time(value).then_some(value.len()).ok_or("time"),
+    }
+}
+
+/// Whether a note is broken, given which of its `elements` are `used` (bits, as
+/// `SegmentDef::note_elements` has them with the note's `first` element).
+fn broken(note: &SyntaxNote, used: u64, elements: u64, first: u64) -> bool {
+    match note {
+        SyntaxNote::Paired(_) => used != 0 && used != elements,
+        SyntaxNote::Required(_) => used == 0,
+        SyntaxNote::Conditional(_) => used & first != 0 && used != elements,
+        SyntaxNote::ListConditional(_) => used & first != 0 && used == first,
+        SyntaxNote::Exclusion(_) => used.count_ones() >= 2,
     }
 }
 
@@ -461,7 +569,61 @@ mod tests {
         problems
     }
 
+    /// A value for `element` of the kind `pick` names: valid, absent, or wrong in one way.
+    fn value_of(element: &ElementDef, pick: u8) -> String {
+        match pick {
+            0 => valid(element),
+            2 => String::new(),
+            3 => "A".repeat(usize::from(element.max) + 1),
+            4 => "1".repeat(usize::from(element.min.saturating_sub(1))),
+            5 => "X-".to_owned(),
+            6 => "é".repeat(usize::from(element.min.max(1))),
+            7 => "20261340".to_owned(),
+            _ => "1.2.3".to_owned(),
+        }
+    }
+
     proptest! {
+        /// The fast path's verdict is `x12_problems`' (no problem at all), and its elements
+        /// are the texts `Segment::element_texts` cuts, whatever the segment holds: valid and
+        /// absent elements, each kind of wrong value, trailing elements past the definition.
+        /// Each case runs twice and the cases share the notes' memo, as segments do.
+        #[test]
+        fn the_fast_path_passes_exactly_what_reports_no_problem(
+            which in 0usize..27,
+            // All elements present keeps every note but an exclusion: a wrong value then
+            // decides alone.
+            bits in prop_oneof![Just(u64::MAX), any::<u64>()],
+            wrong in proptest::option::of((0usize..32, 3u8..9)),
+            extra in proptest::collection::vec(prop_oneof![3 => Just(""), 1 => Just("Z")], 0..3),
+        ) {
+            let defs = definitions();
+            let def = defs[which % defs.len()];
+            // Valid or absent elements (which decides the notes), one maybe wrong.
+            let mut values: Vec<String> = def
+                .elements
+                .iter()
+                .enumerate()
+                .map(|(i, element)| value_of(element, if bits >> i & 1 == 1 { 0 } else { 2 }))
+                .collect();
+            if let Some((at, pick)) = wrong {
+                let at = at % values.len();
+                values[at] = value_of(&def.elements[at], pick);
+            }
+            values.extend(extra.iter().map(|e| e.to_string()));
+            let text = values.join("*");
+            let texts: Vec<Cow<'_, str>> = text.split('*').map(Cow::Borrowed).collect();
+            let mut passes = true;
+            x12_problems(def, &texts, |_| passes = false);
+            for _ in 0..2 {
+                let cut = x12_cut(def, &text, b'*');
+                prop_assert_eq!(cut.is_some(), passes, "{} {:?}", def.tag, text);
+                if let Some(cut) = cut {
+                    prop_assert_eq!(cut.iter().collect::<Vec<_>>(), texts.iter().map(|t| t.as_ref()).collect::<Vec<_>>());
+                }
+            }
+        }
+
         /// The bit tests choose the same elements and notes to report as the rules read
         /// element by element, for every definition, in the same order.
         #[test]

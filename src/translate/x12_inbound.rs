@@ -4,11 +4,10 @@
 //! Segment tags are matched as bytes (`b"PO1"`): `Tag::as_str` checks the tag as UTF-8, and
 //! doing that for every match of every segment was 4% of `crossdock translate`.
 
-use std::borrow::Cow;
-
 use crossdock_parsers::Segment;
 
 use super::dictionary::{self as d, SegmentDef};
+use super::elements::Elements;
 use super::error::DataErrorKind;
 use super::{extension, only, opt, texts, validate, vocab, Rank, SetContext};
 use crate::canonical::purchase_order::ItemPackaging;
@@ -21,18 +20,26 @@ use crate::canonical::{
 type Seg<'a> = (u32, Segment<'a>);
 
 /// Validates a mapped segment and returns its element texts, or `None` (after recording the
-/// errors) when it is invalid.
-fn checked<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef) -> Option<Vec<Cow<'a, str>>> {
-    let values = texts(&seg.1);
-    validate::x12(cx, &seg.1, seg.0, def, &values).then_some(values)
+/// errors) when it is invalid. A segment of plain text with no problem is checked as it is
+/// cut (`validate::x12_cut`); any other is read into texts and checked by `validate::x12`,
+/// which reports what is wrong.
+fn checked<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef) -> Option<Elements<'a>> {
+    let segment = &seg.1;
+    if let Some(elements) =
+        segment.plain_text().and_then(|text| validate::x12_cut(def, text, segment.delimiters().element))
+    {
+        return Some(elements);
+    }
+    let values = texts(segment);
+    validate::x12(cx, segment, seg.0, def, &values).then(|| Elements::decoded(values))
 }
 
-fn decimal(values: &[Cow<'_, str>], position: usize) -> Option<Decimal> {
+fn decimal(values: &Elements<'_>, position: usize) -> Option<Decimal> {
     values.get(position - 1).and_then(|v| Decimal::parse_edi(v, b'.'))
 }
 
-fn date(values: &[Cow<'_, str>], position: usize) -> Option<Date> {
-    values.get(position - 1).and_then(|v| Date::from_edi(v))
+fn date(values: &Elements<'_>, position: usize) -> Option<Date> {
+    values.get(position - 1).and_then(Date::from_edi)
 }
 
 /// REF: qualifier, value, description.
@@ -161,11 +168,12 @@ fn party_segment(cx: &mut SetContext<'_>, party: &mut Party, rank: &mut Rank, se
 }
 
 /// Product/service id pairs (qualifier at `from`, id at `from + 1`, up to `to`).
-fn item_ids(cx: &SetContext<'_>, v: &[Cow<'_, str>], from: usize, to: usize) -> (ItemIds, ItemIds) {
+fn item_ids(cx: &SetContext<'_>, v: &Elements<'_>, from: usize, to: usize) -> (ItemIds, ItemIds) {
     let pairs = (to.min(v.len() + 1).saturating_sub(from)).div_ceil(2);
     let (mut ids, mut codes) = (ItemIds::with_capacity(pairs), ItemIds::with_capacity(pairs));
     let mut position = from;
-    while position < to {
+    // Up to the last element sent: PO1 has room for ten pairs, a line fills two or three.
+    while position < to && position < v.len() {
         if let (Some(qualifier), Some(value)) = (opt(v, position), opt(v, position + 1)) {
             let mut key = vocab::item_id_key(Standard::X12, &qualifier);
             // A qualifier sent twice keeps both: the second as `vendor#2`.
@@ -301,7 +309,7 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
                 true
             }
             b"CUR" if scope == Scope::Header && rank.admit(2) => checked(cx, seg, &d::CUR)
-                .filter(|v| only(v, |i| i <= 2) && v[0] == "BY")
+                .filter(|v| only(v, |i| i <= 2) && &v[0] == "BY")
                 .is_some_and(|v| set_once(&mut po.currency, v[1].to_string())),
             b"REF" if scope == Scope::Header && rank.admit(3) => {
                 reference(cx, seg).map(|r| po.references.push(r)).is_some()
@@ -431,7 +439,7 @@ fn line_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, line: &mut PurchaseOrder
 /// PID*F****text: a free-form description.
 fn description(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<String> {
     let v = checked(cx, seg, &d::PID)?;
-    (v[0] == "F" && only(&v, |i| i == 1 || i == 5)).then(|| opt(&v, 5)).flatten()
+    (&v[0] == "F" && only(&v, |i| i == 1 || i == 5)).then(|| opt(&v, 5)).flatten()
 }
 
 // ---- 855 --------------------------------------------------------------------------------
@@ -461,7 +469,7 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                 bak(cx, seg, &mut ack)
             }
             b"CUR" if scope == Scope::Header && rank.admit(2) => checked(cx, seg, &d::CUR)
-                .filter(|v| only(v, |i| i <= 2) && v[0] == "BY")
+                .filter(|v| only(v, |i| i <= 2) && &v[0] == "BY")
                 .is_some_and(|v| set_once(&mut ack.currency, v[1].to_string())),
             b"REF" if scope == Scope::Header && rank.admit(3) => {
                 reference(cx, seg).map(|r| ack.references.push(r)).is_some()
@@ -882,7 +890,7 @@ fn node_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, asn: &mut ShipNotice, no
         NodeBody::Pack(pack) => match tag.as_bytes() {
             b"MAN" => {
                 let Some(v) = checked(cx, seg, &d::MAN) else { return false };
-                v[0] == "GM" && only(&v, |i| i <= 2) && set_once(&mut pack.sscc, v[1].to_string())
+                &v[0] == "GM" && only(&v, |i| i <= 2) && set_once(&mut pack.sscc, v[1].to_string())
             }
             b"PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut pack.details, p)),
             _ => false,
