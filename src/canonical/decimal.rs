@@ -19,7 +19,11 @@ impl Decimal {
     /// Parses EDI numeric text: an optional sign, digits, and an optional decimal mark (`.`,
     /// or the EDIFACT interchange's `decimal` mark). No exponent, no grouping.
     pub fn parse_edi(text: &str, decimal_mark: u8) -> Option<Decimal> {
-        let text = text.trim();
+        // Whitespace, ASCII or not, neither starts nor ends with a printable ASCII byte: a
+        // value that does (every one validation lets through) has nothing to trim.
+        let printable = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+        let text =
+            if printable(text.as_bytes().first()) && printable(text.as_bytes().last()) { text } else { text.trim() };
         let (negative, digits) = match text.as_bytes().first() {
             Some(b'-') => (true, &text[1..]),
             Some(b'+') => (false, &text[1..]),
@@ -285,6 +289,11 @@ mod tests {
         assert_eq!(d("$1.179"), None);
         assert_eq!(d(""), None);
         assert_eq!(d("1.2.3"), None);
+        // Whitespace around a number is trimmed, Unicode's too; inside it, it is not a number.
+        assert_eq!(d(" 12.5").as_deref(), Some("12.5"));
+        assert_eq!(d("7 ").as_deref(), Some("7"));
+        assert_eq!(d("\u{a0}-7\u{2003}").as_deref(), Some("-7"));
+        assert_eq!(d("1 2"), None);
         assert_eq!(Decimal::parse_edi("19,9", b',').map(|d| d.to_string()).as_deref(), Some("19.9"));
         assert_eq!(Decimal::parse_edi("19,9", b'.'), None);
     }
