@@ -114,14 +114,18 @@ impl Cut<'_, '_> {
             return true;
         }
         self.present |= 1 << index;
-        let value = self.text.get(start..end).unwrap_or_default();
         // Most elements are codes and names that fit: no type to check, and characters to
-        // count only when some could take more than one byte (`measure`).
-        if matches!(element.kind, Kind::Id | Kind::An) && value.len() <= usize::from(element.max) {
-            return element.min <= 1 || (value.len() >= usize::from(element.min) && value.is_ascii()) || {
-                measure(element, value).is_ok_and(|length| length >= element.min.into())
-            };
+        // count only when some could take more than one byte (then `measure` does).
+        let bytes = end - start;
+        if matches!(element.kind, Kind::Id | Kind::An) && bytes <= usize::from(element.max) {
+            if element.min <= 1 {
+                return true;
+            }
+            if bytes >= usize::from(element.min) && self.text.as_bytes().get(start..end).is_some_and(<[u8]>::is_ascii) {
+                return true;
+            }
         }
+        let value = self.text.get(start..end).unwrap_or_default();
         measure(element, value).is_ok_and(|length| (element.min.into()..=element.max.into()).contains(&length))
     }
 }
