@@ -72,14 +72,21 @@ impl Writer<'_> {
         self.out.extend_from_slice(bytes);
     }
 
+    /// Small enough to inline: a value with something to escape is the rare case, out of line.
+    #[inline]
     fn string(&mut self, text: &str) {
         if needs_escaping(text.as_bytes()) {
-            serde_json::to_writer(&mut *self.out, text).unwrap_or_default();
-            return;
+            return self.escaped_string(text);
         }
         self.out.push(b'"');
         self.out.extend_from_slice(text.as_bytes());
         self.out.push(b'"');
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn escaped_string(&mut self, text: &str) {
+        serde_json::to_writer(&mut *self.out, text).unwrap_or_default();
     }
 
     fn decimal(&mut self, value: &Decimal) {
