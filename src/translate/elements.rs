@@ -2,8 +2,9 @@
 //!
 //! A segment that passes validation is nearly always plain text, and `validate::x12_cut`
 //! checks its elements while it finds where they end: the texts stay in the segment and
-//! only their ends are kept, on the stack. A segment that must be decoded first (line
-//! breaks to remove, a separator outside ASCII) keeps its texts in a vector instead.
+//! only where each starts and ends is kept, on the stack. A segment that must be decoded
+//! first (line breaks to remove, a separator outside ASCII), or that went the slow way
+//! through `validate::x12`, keeps its texts in a vector instead.
 
 use std::borrow::Cow;
 use std::ops::Index;
