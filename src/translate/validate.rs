@@ -37,8 +37,7 @@ pub(crate) fn x12_cut<'a>(def: &SegmentDef, text: &'a str, separator: u8) -> Opt
     if defined > MAX_CUT || text.len() > usize::from(u16::MAX) {
         return None;
     }
-    let mut cut = Cut { def, text, spans: [(0, 0); MAX_CUT], present: 0 };
-    let (mut count, mut start) = (0, 0);
+    let mut cut = Cut { def, text, spans: [(0, 0); MAX_CUT], present: 0, count: 0, start: 0 };
     // The separators, eight bytes at a time: the exact mask has the high bit of each byte
     // equal to `separator` (no borrow runs between bytes, unlike `escape_mask`'s test).
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -49,29 +48,22 @@ pub(crate) fn x12_cut<'a>(def: &SegmentDef, text: &'a str, separator: u8) -> Opt
         let x = u64::from_le_bytes(word.try_into().unwrap_or_default()) ^ repeated;
         let mut found = !(((x & LOW7) + LOW7) | x | LOW7);
         while found != 0 {
-            let at = base + (found.trailing_zeros() / 8) as usize;
-            found &= found - 1;
-            if !cut.element(count, start, at) {
+            if !cut.ends_at(base + (found.trailing_zeros() / 8) as usize) {
                 return None;
             }
-            count += 1;
-            start = at + 1;
+            found &= found - 1;
         }
         base += 8;
     }
     for (at, &byte) in words.remainder().iter().enumerate() {
-        if byte == separator {
-            if !cut.element(count, start, base + at) {
-                return None;
-            }
-            count += 1;
-            start = base + at + 1;
+        if byte == separator && !cut.ends_at(base + at) {
+            return None;
         }
     }
-    if !cut.element(count, start, text.len()) {
+    // The text's end ends the last element.
+    if !cut.ends_at(text.len()) {
         return None;
     }
-    count += 1;
     let present = cut.present;
     if def.mandatory & !present != 0 {
         return None;
@@ -88,22 +80,29 @@ pub(crate) fn x12_cut<'a>(def: &SegmentDef, text: &'a str, separator: u8) -> Opt
         }
         def.notes_held_with.store(present, Ordering::Relaxed);
     }
-    Some(Elements::cut(text, cut.spans, count))
+    Some(Elements::cut(text, cut.spans, cut.count))
 }
 
-/// `x12_cut`'s state: where the elements cut so far are, and which have a text.
+/// `x12_cut`'s state: where the elements cut so far are, which have a text, and where the
+/// next one starts.
 struct Cut<'d, 'a> {
     def: &'d SegmentDef,
     text: &'a str,
     spans: [(u16, u16); MAX_CUT],
     /// Element 1 in bit 0.
     present: u64,
+    /// Elements cut so far.
+    count: usize,
+    start: usize,
 }
 
 impl Cut<'_, '_> {
-    /// Element `index` (from 0), from `start` to `end` in the text: whether it passes.
+    /// The next element ends at `end` (a separator, or the text's end): whether it passes.
     #[inline(always)]
-    fn element(&mut self, index: usize, start: usize, end: usize) -> bool {
+    fn ends_at(&mut self, end: usize) -> bool {
+        let (index, start) = (self.count, self.start);
+        self.count += 1;
+        self.start = end + 1;
         let Some(element) = self.def.elements.get(index) else {
             // Past the definition only empty elements are allowed.
             return end == start;
