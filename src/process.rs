@@ -10,7 +10,7 @@ use crossdock_parsers::{Error, Event, ParseOptions, Reader, TransactionSet};
 
 use crate::canonical::{CanonicalDocument, DocumentKind, QualifiedId, Standard};
 use crate::config::{Partner, Partners};
-use crate::translate::{self, DataError, Envelopes, Outcome, PartnerContext};
+use crate::translate::{self, DataError, Envelopes, Outcome, PartnerContext, Written};
 
 /// What one body held.
 #[derive(Debug, Default)]
@@ -128,14 +128,10 @@ impl TranslatedDocument {
         let mut json = Vec::new();
         crate::canonical::json_writer::write(document, &mut json);
         // JSON written from strings is UTF-8.
-        TranslatedDocument { json: String::from_utf8(json).unwrap_or_default(), ..Self::summary(document) }
-    }
-
-    fn summary(document: &CanonicalDocument) -> Self {
         TranslatedDocument {
             kind: document.kind(),
             reference: document.document.reference().to_owned(),
-            json: String::new(),
+            json: String::from_utf8(json).unwrap_or_default(),
         }
     }
 }
@@ -160,13 +156,33 @@ pub fn partner_for<'p>(
 /// Translates one set with its partner's profile, as `translate::translate` does, and refuses
 /// types the profile does not receive.
 pub fn translate_set(set: &TransactionSet<'_>, partner: Option<&Partner>, envelopes: &mut Envelopes) -> Outcome {
-    let context = PartnerContext { id: partner.map(|p| p.id.as_str()), xref: partner.map(|p| &p.xref) };
-    if let Some(partner) = partner {
-        if !partner.receives(&set.id()) {
-            return Outcome::Unsupported { transaction_set: set.id().into_owned() };
-        }
+    if let Some(refused) = refused(set, partner) {
+        return refused;
     }
-    translate::translate(set, context, envelopes)
+    translate::translate(set, context(partner), envelopes)
+}
+
+/// As `translate_set`, appending the document's canonical JSON to `out`
+/// (`translate::translate_to_json`).
+pub fn translate_set_to_json(
+    set: &TransactionSet<'_>,
+    partner: Option<&Partner>,
+    envelopes: &mut Envelopes,
+    out: &mut Vec<u8>,
+) -> Outcome<Written> {
+    if let Some(refused) = refused(set, partner) {
+        return refused;
+    }
+    translate::translate_to_json(set, context(partner), envelopes, out)
+}
+
+fn context(partner: Option<&Partner>) -> PartnerContext<'_> {
+    PartnerContext { id: partner.map(|p| p.id.as_str()), xref: partner.map(|p| &p.xref) }
+}
+
+/// A type the partner's profile does not receive.
+fn refused<T>(set: &TransactionSet<'_>, partner: Option<&Partner>) -> Option<Outcome<T>> {
+    partner.filter(|p| !p.receives(&set.id())).map(|_| Outcome::Unsupported { transaction_set: set.id().into_owned() })
 }
 
 /// Processes a whole body in memory.
@@ -269,10 +285,20 @@ impl<'p> Processor<'p> {
                 let partner = partner_for(partners, &set, &mut self.envelopes);
                 let is_acknowledgment = crate::ack::received::is_acknowledgment(&set.id());
                 let acknowledgment = if is_acknowledgment { crate::ack::received::read_set(&set) } else { None };
+                let mut json = Vec::new();
                 let outcome = if is_acknowledgment {
                     Outcome::Rejected { errors: Vec::new() }
+                } else if keep_json {
+                    translate_set_to_json(&set, partner, &mut self.envelopes, &mut json)
                 } else {
-                    translate_set(&set, partner, &mut self.envelopes)
+                    match translate_set(&set, partner, &mut self.envelopes) {
+                        Outcome::Translated(document) => Outcome::Translated(Written {
+                            kind: document.kind(),
+                            reference: document.document.reference().to_owned(),
+                        }),
+                        Outcome::Rejected { errors } => Outcome::Rejected { errors },
+                        Outcome::Unsupported { transaction_set } => Outcome::Unsupported { transaction_set },
+                    }
                 };
                 let Some(interchange) = processed.interchanges.last_mut() else { return };
                 if interchange.partner.is_none() {
@@ -301,10 +327,11 @@ impl<'p> Processor<'p> {
                     Standard::X12 => Vec::new(),
                 };
                 let (document, data_errors, unsupported) = match outcome {
-                    Outcome::Translated(document) if keep_json => {
-                        (Some(TranslatedDocument::new(&document)), Vec::new(), false)
+                    Outcome::Translated(Written { kind, reference }) => {
+                        // JSON written from strings is UTF-8.
+                        let json = String::from_utf8(json).unwrap_or_default();
+                        (Some(TranslatedDocument { kind, reference, json }), Vec::new(), false)
                     }
-                    Outcome::Translated(document) => (Some(TranslatedDocument::summary(&document)), Vec::new(), false),
                     Outcome::Rejected { errors } => (None, errors, false),
                     Outcome::Unsupported { .. } => (None, Vec::new(), true),
                 };

@@ -79,6 +79,11 @@ impl ItemIds {
         Some(self.0.remove(at).1)
     }
 
+    /// Each kind with its value, in order.
+    pub fn entries(&self) -> &[(Cow<'static, str>, String)] {
+        &self.0
+    }
+
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &String)> {
         self.0.iter().map(|(k, v)| (k.as_ref(), v))
     }

@@ -1,5 +1,7 @@
 //! `purchase_order`: X12 850, EDIFACT ORDERS.
 
+use std::borrow::Cow;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -162,4 +164,139 @@ pub struct ItemPackaging {
     pub height: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dimension_uom: Option<String>,
+}
+
+/// A purchase order line as the X12 map builds it: its texts still borrowed from the EDI where
+/// they can be. `crossdock translate` writes it as JSON as soon as the line is complete
+/// (`json_writer::PurchaseOrderStream`), so a line's values are never copied into strings of
+/// their own; elsewhere it becomes a `PurchaseOrderLine` (`into_line`). The JSON writer
+/// writes a `PurchaseOrderLine` through a draft borrowing from it (`of`), so both are written
+/// by the same code. Fields as in `PurchaseOrderLine`.
+#[derive(Clone, Debug, Default)]
+pub struct LineDraft<'a> {
+    pub line_number: Option<Cow<'a, str>>,
+    pub quantity: Option<Decimal>,
+    pub uom: Option<Cow<'a, str>>,
+    pub uom_code: Option<Cow<'a, str>>,
+    pub unit_price: Option<Decimal>,
+    pub price_basis: Option<Cow<'a, str>>,
+    pub price_type_code: Option<Cow<'a, str>>,
+    pub price_specification_code: Option<Cow<'a, str>>,
+    /// `item_ids` and `item_id_codes` in one list.
+    pub item_ids: Vec<DraftItemId<'a>>,
+    pub description: Option<Cow<'a, str>>,
+    pub requested_delivery_date: Option<Cow<'a, Date>>,
+    pub packaging: Option<Cow<'a, ItemPackaging>>,
+    pub references: Cow<'a, [Reference]>,
+    pub extensions: Cow<'a, [Extension]>,
+}
+
+/// One kind of item id of a draft line: its entry in `item_ids` (the value), in
+/// `item_id_codes` (the qualifier it came with), or in both, as the X12 map reads them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DraftItemId<'a> {
+    pub kind: Cow<'static, str>,
+    pub code: Option<Cow<'a, str>>,
+    pub value: Option<Cow<'a, str>>,
+}
+
+impl DraftItemId<'_> {
+    /// The `item_ids` and `item_id_codes` maps of a list.
+    pub fn split(ids: Vec<DraftItemId<'_>>) -> (ItemIds, ItemIds) {
+        let (mut item_ids, mut item_id_codes) = (ItemIds::with_capacity(ids.len()), ItemIds::with_capacity(ids.len()));
+        for id in ids {
+            if let Some(value) = id.value {
+                item_ids.push_new(id.kind.clone(), value.into_owned());
+            }
+            if let Some(code) = id.code {
+                item_id_codes.push_new(id.kind, code.into_owned());
+            }
+        }
+        (item_ids, item_id_codes)
+    }
+}
+
+impl<'a> LineDraft<'a> {
+    /// A draft of `line`, borrowing every value.
+    pub fn of(line: &'a PurchaseOrderLine) -> Self {
+        let text = |value: &'a Option<String>| value.as_deref().map(Cow::Borrowed);
+        let ids = line.item_ids.entries().iter().map(|(kind, value)| DraftItemId {
+            kind: kind.clone(),
+            code: None,
+            value: Some(Cow::Borrowed(value.as_str())),
+        });
+        let codes = line.item_id_codes.entries().iter().map(|(kind, code)| DraftItemId {
+            kind: kind.clone(),
+            code: Some(Cow::Borrowed(code.as_str())),
+            value: None,
+        });
+        LineDraft {
+            line_number: text(&line.line_number),
+            quantity: line.quantity,
+            uom: text(&line.uom),
+            uom_code: text(&line.uom_code),
+            unit_price: line.unit_price,
+            price_basis: text(&line.price_basis),
+            price_type_code: text(&line.price_type_code),
+            price_specification_code: text(&line.price_specification_code),
+            item_ids: ids.chain(codes).collect(),
+            description: text(&line.description),
+            requested_delivery_date: line.requested_delivery_date.as_ref().map(Cow::Borrowed),
+            packaging: line.packaging.as_deref().map(Cow::Borrowed),
+            references: Cow::Borrowed(&line.references),
+            extensions: Cow::Borrowed(&line.extensions),
+        }
+    }
+
+    /// Empties the draft for the next line, keeping the room its item ids took.
+    pub fn clear(&mut self) {
+        // Every field named, so that a field added is cleared too.
+        let LineDraft {
+            line_number,
+            quantity,
+            uom,
+            uom_code,
+            unit_price,
+            price_basis,
+            price_type_code,
+            price_specification_code,
+            item_ids,
+            description,
+            requested_delivery_date,
+            packaging,
+            references,
+            extensions,
+        } = self;
+        (*line_number, *uom, *uom_code, *price_basis, *price_type_code, *price_specification_code, *description) =
+            (None, None, None, None, None, None, None);
+        (*quantity, *unit_price) = (None, None);
+        item_ids.clear();
+        *requested_delivery_date = None;
+        *packaging = None;
+        *references = Cow::Borrowed(&[]);
+        *extensions = Cow::Borrowed(&[]);
+    }
+
+    /// The line, its values copied into strings of its own.
+    pub fn into_line(self) -> PurchaseOrderLine {
+        let owned = |value: Option<Cow<'a, str>>| value.map(Cow::into_owned);
+        let (item_ids, item_id_codes) = DraftItemId::split(self.item_ids);
+        PurchaseOrderLine {
+            line_number: owned(self.line_number),
+            quantity: self.quantity,
+            uom: owned(self.uom),
+            uom_code: owned(self.uom_code),
+            unit_price: self.unit_price,
+            price_basis: owned(self.price_basis),
+            price_type_code: owned(self.price_type_code),
+            price_specification_code: owned(self.price_specification_code),
+            item_ids,
+            item_id_codes,
+            description: owned(self.description),
+            requested_delivery_date: self.requested_delivery_date.map(Cow::into_owned),
+            packaging: self.packaging.map(|p| Box::new(p.into_owned())),
+            references: self.references.into_owned(),
+            extensions: self.extensions.into_owned(),
+        }
+    }
 }

@@ -13,9 +13,8 @@ use crossdock_parsers::{Error, Event, OwnedTransactionSet, ParseOptions, StreamR
 
 use super::pool::{run_ordered, workers};
 use super::{load_partners, Input, EXIT_INVALID, EXIT_OK, EXIT_USAGE};
-use crate::canonical::json_writer;
 use crate::config::Partners;
-use crate::process::{partner_for, translate_set};
+use crate::process::{partner_for, translate_set_to_json};
 use crate::translate::{Envelopes, Outcome};
 
 #[derive(Debug, clap::Args)]
@@ -162,11 +161,8 @@ fn translate_batch(batch: &[Item], partners: &Partners, name: &str) -> Translate
             translated.messages.push(Message::UnknownSender(sender));
         }
         report(&mut translated, set.errors());
-        match translate_set(&set, partner, &mut envelopes) {
-            Outcome::Translated(document) => {
-                json_writer::write(&document, &mut translated.json);
-                translated.json.push(b'\n');
-            }
+        match translate_set_to_json(&set, partner, &mut envelopes, &mut translated.json) {
+            Outcome::Translated(_) => translated.json.push(b'\n'),
             Outcome::Unsupported { transaction_set } => {
                 translated.invalid = true;
                 let reason = match partner {

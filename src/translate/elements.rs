@@ -61,6 +61,22 @@ impl<'a> Elements<'a> {
         }
     }
 
+    /// The text of the element at `index`, as `get`, borrowed from the segment when it was
+    /// cut there: it outlives these `Elements`.
+    #[inline]
+    pub(crate) fn text(&self, index: usize) -> Option<Cow<'a, str>> {
+        if index >= self.count {
+            return None;
+        }
+        match &self.texts {
+            Texts::Cut { text, spans } => match spans.get(index) {
+                Some(&(start, end)) => text.get(usize::from(start)..usize::from(end)).map(Cow::Borrowed),
+                None => Some(Cow::Borrowed("")),
+            },
+            Texts::Decoded(texts) => texts.get(index).cloned(),
+        }
+    }
+
     #[inline]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.count).map(|i| self.get(i).unwrap_or_default())

@@ -23,16 +23,18 @@ use crossdock_parsers::{ControlNumbers, Location, Segment, TransactionSet};
 
 use elements::Elements;
 
+use crate::canonical::json_writer::PurchaseOrderStream;
 use crate::canonical::{
     CanonicalDocument, Document, DocumentKind, Envelope, Extension, ExtensionElement, QualifiedId, Standard,
 };
 pub use error::{DataError, DataErrorKind};
 pub use xref::Xref;
 
-/// What became of one transaction set.
+/// What became of one transaction set: its document (`translate`), or what was written of it
+/// (`translate_to_json`).
 #[derive(Debug)]
-pub enum Outcome {
-    Translated(Box<CanonicalDocument>),
+pub enum Outcome<T = Box<CanonicalDocument>> {
+    Translated(T),
     /// A transaction set we do not translate (an 810 beside the 850s): reported, never
     /// silently dropped.
     Unsupported {
@@ -42,6 +44,14 @@ pub enum Outcome {
     Rejected {
         errors: Vec<DataError>,
     },
+}
+
+/// A document `translate_to_json` wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub kind: DocumentKind,
+    /// The business reference a person searches for: PO number or shipment id.
+    pub reference: String,
 }
 
 /// The partner-specific inputs of a translation.
@@ -55,6 +65,48 @@ pub struct PartnerContext<'a> {
 /// Translates one parsed transaction set. `envelopes` keeps what the sets of one functional
 /// group share; pass the same one for the sets of a stream, in order.
 pub fn translate(set: &TransactionSet<'_>, partner: PartnerContext<'_>, envelopes: &mut Envelopes) -> Outcome {
+    match translate_with(set, partner, envelopes, None) {
+        Outcome::Translated((document, _)) => Outcome::Translated(Box::new(document)),
+        Outcome::Unsupported { transaction_set } => Outcome::Unsupported { transaction_set },
+        Outcome::Rejected { errors } => Outcome::Rejected { errors },
+    }
+}
+
+/// Translates one parsed transaction set as `translate` does, and appends its canonical JSON
+/// to `out`, as `json_writer::write` writes the document (nothing when it is not translated).
+/// An X12 850's lines are written as they are read, never held as a document's lines: what
+/// `crossdock translate` and the pipeline do.
+pub fn translate_to_json(
+    set: &TransactionSet<'_>,
+    partner: PartnerContext<'_>,
+    envelopes: &mut Envelopes,
+    out: &mut Vec<u8>,
+) -> Outcome<Written> {
+    let start = out.len();
+    let outcome = translate_with(set, partner, envelopes, Some(out));
+    match outcome {
+        Outcome::Translated((document, written)) => {
+            if !written {
+                crate::canonical::json_writer::write(&document, out);
+            }
+            Outcome::Translated(Written { kind: document.kind(), reference: document.document.reference().to_owned() })
+        }
+        Outcome::Unsupported { transaction_set } => Outcome::Unsupported { transaction_set },
+        Outcome::Rejected { errors } => {
+            out.truncate(start);
+            Outcome::Rejected { errors }
+        }
+    }
+}
+
+/// The translation of a set; with `json`, an X12 850 is written there as it is read, and the
+/// document returned has no lines (`true` beside it says so).
+fn translate_with(
+    set: &TransactionSet<'_>,
+    partner: PartnerContext<'_>,
+    envelopes: &mut Envelopes,
+    json: Option<&mut Vec<u8>>,
+) -> Outcome<(CanonicalDocument, bool)> {
     let id = set.id();
     let Some(kind) = DocumentKind::from_document_type(&id) else {
         return Outcome::Unsupported { transaction_set: id.into_owned() };
@@ -62,12 +114,21 @@ pub fn translate(set: &TransactionSet<'_>, partner: PartnerContext<'_>, envelope
     let standard = Standard::from(set.interchange().standard());
     let shared = envelopes.shared(set);
     let mut cx = SetContext::new(set, shared, partner.xref);
+    let envelope = envelopes.envelope(set);
     let segments: Vec<(u32, Segment<'_>)> =
         set.body().enumerate().map(|(i, segment)| ((i + 2) as u32, segment)).collect();
+    let mut written = false;
     let document = match (standard, kind) {
-        (Standard::X12, DocumentKind::PurchaseOrder) => {
-            Document::PurchaseOrder(x12_inbound::purchase_order(&mut cx, &segments))
-        }
+        (Standard::X12, DocumentKind::PurchaseOrder) => match json {
+            Some(out) => {
+                let mut stream = PurchaseOrderStream::new(out, partner.id, Some(&envelope));
+                let po = x12_inbound::purchase_order(&mut cx, &segments, Some(&mut stream));
+                stream.finish(&po);
+                written = true;
+                Document::PurchaseOrder(po)
+            }
+            None => Document::PurchaseOrder(x12_inbound::purchase_order(&mut cx, &segments, None)),
+        },
         (Standard::X12, DocumentKind::PurchaseOrderAck) => {
             Document::PurchaseOrderAck(x12_inbound::purchase_order_ack(&mut cx, &segments))
         }
@@ -85,11 +146,10 @@ pub fn translate(set: &TransactionSet<'_>, partner: PartnerContext<'_>, envelope
     if !cx.errors.is_empty() || !set.errors().is_empty() {
         return Outcome::Rejected { errors: cx.errors };
     }
-    Outcome::Translated(Box::new(CanonicalDocument {
-        partner: partner.id.map(str::to_owned),
-        envelope: Some(envelopes.envelope(set)),
-        document,
-    }))
+    Outcome::Translated((
+        CanonicalDocument { partner: partner.id.map(str::to_owned), envelope: Some(envelope), document },
+        written,
+    ))
 }
 
 /// Checks rendered segments (a transaction set written with `delimiters`, header to trailer)
@@ -441,6 +501,12 @@ pub(crate) fn only(values: &Elements<'_>, covered: impl Fn(usize) -> bool) -> bo
 #[inline]
 pub(crate) fn opt(values: &Elements<'_>, position: usize) -> Option<String> {
     values.get(position - 1).filter(|v| !v.is_empty()).map(|v| v.to_owned())
+}
+
+/// Value at 1-based `position`, `None` when empty; borrowed from the segment where it can be.
+#[inline]
+pub(crate) fn text<'a>(values: &Elements<'a>, position: usize) -> Option<Cow<'a, str>> {
+    values.text(position - 1).filter(|v| !v.is_empty())
 }
 
 /// A segment kept whole.

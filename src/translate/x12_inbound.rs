@@ -4,17 +4,20 @@
 //! Segment tags are matched as bytes (`b"PO1"`): `Tag::as_str` checks the tag as UTF-8, and
 //! doing that for every match of every segment was 4% of `crossdock translate`.
 
+use std::borrow::Cow;
+
 use crossdock_parsers::Segment;
 
 use super::dictionary::{self as d, SegmentDef};
 use super::elements::Elements;
 use super::error::DataErrorKind;
-use super::{extension, only, opt, texts, validate, vocab, Rank, SetContext};
-use crate::canonical::purchase_order::ItemPackaging;
+use super::{extension, only, opt, text, texts, validate, vocab, Rank, SetContext};
+use crate::canonical::json_writer::PurchaseOrderStream;
+use crate::canonical::purchase_order::{DraftItemId, ItemPackaging, LineDraft};
 use crate::canonical::ship_notice::{Carrier, Packaging, ShipNoticeTotals};
 use crate::canonical::{
-    Address, Contact, Date, Decimal, Item, ItemIds, Note, Order, Pack, Party, PartyId, PurchaseOrder, PurchaseOrderAck,
-    PurchaseOrderAckLine, PurchaseOrderLine, Reference, ShipNotice, Standard, Time, Totals,
+    Address, Contact, Date, Decimal, Item, Note, Order, Pack, Party, PartyId, PurchaseOrder, PurchaseOrderAck,
+    PurchaseOrderAckLine, Reference, ShipNotice, Standard, Time, Totals,
 };
 
 type Seg<'a> = (u32, Segment<'a>);
@@ -25,10 +28,13 @@ type Seg<'a> = (u32, Segment<'a>);
 /// which reports what is wrong.
 fn checked<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef) -> Option<Elements<'a>> {
     let segment = &seg.1;
-    if let Some(elements) =
-        segment.plain_text().and_then(|text| validate::x12_cut(def, text, segment.delimiters().element))
-    {
-        return Some(elements);
+    // Returned as the cut returned it: `Elements` is 150 bytes, and each move of it a memcpy.
+    let cut = match segment.plain_text() {
+        Some(text) => validate::x12_cut(def, text, segment.delimiters().element),
+        None => None,
+    };
+    if cut.is_some() {
+        return cut;
     }
     let values = texts(segment);
     validate::x12(cx, segment, seg.0, def, &values).then(|| Elements::decoded(values))
@@ -167,57 +173,54 @@ fn party_segment(cx: &mut SetContext<'_>, party: &mut Party, rank: &mut Rank, se
     true
 }
 
-/// Product/service id pairs (qualifier at `from`, id at `from + 1`, up to `to`).
-fn item_ids(cx: &SetContext<'_>, v: &Elements<'_>, from: usize, to: usize) -> (ItemIds, ItemIds) {
-    let pairs = (to.min(v.len() + 1).saturating_sub(from)).div_ceil(2);
-    let (mut ids, mut codes) = (ItemIds::with_capacity(pairs), ItemIds::with_capacity(pairs));
+/// Product/service id pairs (qualifier at `from`, id at `from + 1`, up to `to`), with our
+/// item id from the partner's cross-reference.
+fn item_ids<'a>(cx: &SetContext<'_>, v: &Elements<'a>, from: usize, to: usize, ids: &mut Vec<DraftItemId<'a>>) {
+    ids.reserve((to.min(v.len() + 1).saturating_sub(from)).div_ceil(2));
     let mut position = from;
     // Up to the last element sent: PO1 has room for ten pairs, a line fills two or three.
     while position < to && position < v.len() {
-        if let (Some(qualifier), Some(value)) = (opt(v, position), opt(v, position + 1)) {
-            let mut key = vocab::item_id_key(Standard::X12, &qualifier);
+        if let (Some(qualifier), Some(value)) = (text(v, position), text(v, position + 1)) {
+            let mut kind = vocab::item_id_key(Standard::X12, &qualifier);
             // A qualifier sent twice keeps both: the second as `vendor#2`.
-            if ids.contains_key(&key) {
-                let base = std::mem::take(&mut key);
+            if ids.iter().any(|id| id.kind == kind) {
+                let base = std::mem::take(&mut kind);
                 let mut n = 2;
                 loop {
-                    key = format!("{base}#{n}").into();
-                    if !ids.contains_key(&key) {
+                    kind = format!("{base}#{n}").into();
+                    if !ids.iter().any(|id| id.kind == kind) {
                         break;
                     }
                     n += 1;
                 }
             }
-            // Both maps hold the same kinds, and `key` is in neither (searching each again on
-            // insert was 3.5% of `crossdock translate`).
-            codes.push_new(key.clone(), qualifier);
-            ids.push_new(key, value);
+            ids.push(DraftItemId { kind, code: Some(qualifier), value: Some(value) });
         }
         position += 2;
     }
     if let Some(xref) = cx.xref {
-        xref.items_inbound(&mut ids);
+        xref.items_inbound_draft(ids);
     }
-    (ids, codes)
 }
 
 /// PO4 as packaging details, when it holds nothing beyond PO413.
 fn packaging(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<ItemPackaging> {
-    let v = checked(cx, seg, &d::PO4)?;
-    only(&v, |i| i <= 13).then(|| ItemPackaging {
-        pack: decimal(&v, 1),
-        size: decimal(&v, 2),
-        size_uom: opt(&v, 3),
-        packaging_code: opt(&v, 4),
-        weight_qualifier: opt(&v, 5),
-        gross_weight: decimal(&v, 6),
-        weight_uom: opt(&v, 7),
-        gross_volume: decimal(&v, 8),
-        volume_uom: opt(&v, 9),
-        length: decimal(&v, 10),
-        width: decimal(&v, 11),
-        height: decimal(&v, 12),
-        dimension_uom: opt(&v, 13),
+    let checked = checked(cx, seg, &d::PO4);
+    let v = checked.as_ref()?;
+    only(v, |i| i <= 13).then(|| ItemPackaging {
+        pack: decimal(v, 1),
+        size: decimal(v, 2),
+        size_uom: opt(v, 3),
+        packaging_code: opt(v, 4),
+        weight_qualifier: opt(v, 5),
+        gross_weight: decimal(v, 6),
+        weight_uom: opt(v, 7),
+        gross_volume: decimal(v, 8),
+        volume_uom: opt(v, 9),
+        length: decimal(v, 10),
+        width: decimal(v, 11),
+        height: decimal(v, 12),
+        dimension_uom: opt(v, 13),
     })
 }
 
@@ -278,8 +281,17 @@ enum Scope {
 
 // ---- 850 --------------------------------------------------------------------------------
 
-pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> PurchaseOrder {
+/// The purchase order of an 850. Its lines go to `stream` as each is complete, when given,
+/// rather than into the document's `lines`.
+pub(crate) fn purchase_order<'a>(
+    cx: &mut SetContext<'_>,
+    segments: &[Seg<'a>],
+    mut stream: Option<&mut PurchaseOrderStream<'_, '_>>,
+) -> PurchaseOrder {
     let mut po = PurchaseOrder::default();
+    // The PO1 loop being read; a line is complete when the next PO1 comes, or the set ends.
+    let mut line: Option<LineDraft<'a>> = None;
+    let mut lines = 0;
     let mut seen_beg = false;
     let mut scope = Scope::Header;
     // Parties of the header, or of the current line (kept whole there: the model has none).
@@ -342,13 +354,15 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
                 scope = Scope::Line;
                 rank.admit(8);
                 line_rank = Rank::default();
-                let line = po1(cx, seg);
-                let mapped = line.is_some();
-                po.lines.push(line.unwrap_or_default());
-                mapped
+                complete_line(&mut po, &mut line, &mut stream);
+                lines += 1;
+                // The draft of the line before is reused: its item ids keep their room.
+                let draft = line.get_or_insert_default();
+                draft.clear();
+                po1(cx, seg, draft)
             }
             b"PID" | b"PO4" | b"REF" | b"DTM" if scope == Scope::Line => {
-                let Some(line) = po.lines.last_mut() else { continue };
+                let Some(line) = line.as_mut() else { continue };
                 let order = match tag.as_bytes() {
                     b"PID" => 1,
                     b"PO4" => 2,
@@ -366,20 +380,21 @@ pub(crate) fn purchase_order(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) -> P
         };
         if !mapped {
             let ext = extension(&seg.1, seg.0);
-            match (scope, po.lines.last_mut()) {
-                (Scope::Line, Some(line)) => line.extensions.push(ext),
+            match (scope, line.as_mut()) {
+                (Scope::Line, Some(line)) => line.extensions.to_mut().push(ext),
                 _ => po.extensions.push(ext),
             }
         }
     }
     po.parties.extend(party.take());
+    complete_line(&mut po, &mut line, &mut stream);
     if po.totals.as_ref().is_some_and(Totals::is_empty) {
         po.totals = None;
     }
     if !seen_beg {
         cx.missing("BEG", "beginning segment for purchase order", segments.first(), 2);
     }
-    if po.lines.is_empty() && seen_beg {
+    if lines == 0 && seen_beg {
         let last = segments.last().map(|s| s.0 + 1).unwrap_or(2);
         cx.missing("PO1", "baseline item data", None, last);
     }
@@ -405,41 +420,59 @@ fn beg(cx: &mut SetContext<'_>, seg: &Seg<'_>, po: &mut PurchaseOrder) -> bool {
     true
 }
 
-fn po1(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<PurchaseOrderLine> {
-    let v = checked(cx, seg, &d::PO1)?;
-    let (item_ids, item_id_codes) = item_ids(cx, &v, 6, 25);
-    let uom_code = opt(&v, 3);
-    Some(PurchaseOrderLine {
-        line_number: opt(&v, 1),
-        quantity: decimal(&v, 2),
-        uom: uom_code.as_deref().map(|c| cx.our_uom(c)),
-        uom_code,
-        unit_price: decimal(&v, 4),
-        price_basis: opt(&v, 5),
-        item_ids,
-        item_id_codes,
-        ..PurchaseOrderLine::default()
-    })
+/// A line read: into the stream (the draft stays, to be reused), or into the document.
+fn complete_line<'a>(
+    po: &mut PurchaseOrder,
+    line: &mut Option<LineDraft<'a>>,
+    stream: &mut Option<&mut PurchaseOrderStream<'_, '_>>,
+) {
+    match stream {
+        Some(stream) => {
+            if let Some(line) = line {
+                stream.line(po, line);
+            }
+        }
+        None => po.lines.extend(line.take().map(LineDraft::into_line)),
+    }
+}
+
+/// PO1 into `line`, a clear draft; `false` (the line stays empty) when it is invalid.
+fn po1<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, line: &mut LineDraft<'a>) -> bool {
+    let checked = checked(cx, seg, &d::PO1);
+    let Some(v) = checked.as_ref() else { return false };
+    let uom_code = text(v, 3);
+    line.line_number = text(v, 1);
+    line.quantity = decimal(v, 2);
+    line.uom = uom_code.as_ref().map(|code| match cx.xref.and_then(|x| x.uom_inbound(code)) {
+        Some(ours) => Cow::Owned(ours.to_owned()),
+        None => code.clone(),
+    });
+    line.uom_code = uom_code;
+    line.unit_price = decimal(v, 4);
+    line.price_basis = text(v, 5);
+    item_ids(cx, v, 6, 25, &mut line.item_ids);
+    true
 }
 
 /// PID, PO4, DTM, REF of a PO1 loop.
-fn line_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, line: &mut PurchaseOrderLine) -> bool {
+fn line_segment<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, line: &mut LineDraft<'a>) -> bool {
     match seg.1.tag().as_bytes() {
         b"PID" => description(cx, seg).is_some_and(|text| set_once(&mut line.description, text)),
-        b"PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut line.packaging, Box::new(p))),
+        b"PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut line.packaging, Cow::Owned(p))),
         b"DTM" => match date_time(cx, seg, false) {
-            Some((q, date, _)) if q == "002" => set_once(&mut line.requested_delivery_date, date),
+            Some((q, date, _)) if q == "002" => set_once(&mut line.requested_delivery_date, Cow::Owned(date)),
             _ => false,
         },
-        b"REF" => reference(cx, seg).map(|r| line.references.push(r)).is_some(),
+        b"REF" => reference(cx, seg).map(|r| line.references.to_mut().push(r)).is_some(),
         _ => false,
     }
 }
 
 /// PID*F****text: a free-form description.
-fn description(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<String> {
-    let v = checked(cx, seg, &d::PID)?;
-    (&v[0] == "F" && only(&v, |i| i == 1 || i == 5)).then(|| opt(&v, 5)).flatten()
+fn description<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>) -> Option<Cow<'a, str>> {
+    let checked = checked(cx, seg, &d::PID);
+    let v = checked.as_ref()?;
+    (&v[0] == "F" && only(v, |i| i == 1 || i == 5)).then(|| text(v, 5)).flatten()
 }
 
 // ---- 855 --------------------------------------------------------------------------------
@@ -493,16 +526,20 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                 scope = Scope::Line;
                 rank.admit(7);
                 line_rank = Rank::default();
-                let line = po1(cx, seg).map(|l| PurchaseOrderAckLine {
-                    line_number: l.line_number,
-                    quantity: l.quantity,
-                    uom: l.uom,
-                    uom_code: l.uom_code,
-                    unit_price: l.unit_price,
-                    price_basis: l.price_basis,
-                    item_ids: l.item_ids,
-                    item_id_codes: l.item_id_codes,
-                    ..PurchaseOrderAckLine::default()
+                let mut draft = LineDraft::default();
+                let line = po1(cx, seg, &mut draft).then(|| {
+                    let l = draft.into_line();
+                    PurchaseOrderAckLine {
+                        line_number: l.line_number,
+                        quantity: l.quantity,
+                        uom: l.uom,
+                        uom_code: l.uom_code,
+                        unit_price: l.unit_price,
+                        price_basis: l.price_basis,
+                        item_ids: l.item_ids,
+                        item_id_codes: l.item_id_codes,
+                        ..PurchaseOrderAckLine::default()
+                    }
                 });
                 let mapped = line.is_some();
                 ack.lines.push(line.unwrap_or_default());
@@ -517,7 +554,9 @@ pub(crate) fn purchase_order_ack(cx: &mut SetContext<'_>, segments: &[Seg<'_>]) 
                 };
                 line_rank.admit(order)
                     && match tag.as_bytes() {
-                        b"PID" => description(cx, seg).is_some_and(|text| set_once(&mut line.description, text)),
+                        b"PID" => {
+                            description(cx, seg).is_some_and(|text| set_once(&mut line.description, text.into_owned()))
+                        }
                         b"ACK" => ack_line(cx, seg, line),
                         _ => reference(cx, seg).map(|r| line.references.push(r)).is_some(),
                     }
@@ -902,7 +941,9 @@ fn node_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, asn: &mut ShipNotice, no
                     return false;
                 }
                 item.line_number = opt(&v, 1);
-                let (mut ids, mut codes) = item_ids(cx, &v, 2, 31);
+                let mut draft = Vec::new();
+                item_ids(cx, &v, 2, 31, &mut draft);
+                let (mut ids, mut codes) = DraftItemId::split(draft);
                 // A lot number is an attribute of the item, not an id.
                 let lot = codes.iter().find(|(_, q)| q.as_str() == "LT").map(|(k, _)| k.to_owned());
                 if let Some(key) = lot {
@@ -930,7 +971,7 @@ fn node_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, asn: &mut ShipNotice, no
                 item.line_status_code = opt(&v, 8);
                 true
             }
-            b"PID" => description(cx, seg).is_some_and(|text| set_once(&mut item.description, text)),
+            b"PID" => description(cx, seg).is_some_and(|text| set_once(&mut item.description, text.into_owned())),
             b"REF" => reference(cx, seg).map(|r| item.references.push(r)).is_some(),
             _ => false,
         },

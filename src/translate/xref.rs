@@ -1,8 +1,10 @@
 //! Cross-reference tables of a partner profile: its units of measure and item ids to ours on
 //! the way in, ours to its on the way out.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::canonical::purchase_order::DraftItemId;
 use crate::canonical::ItemIds;
 
 /// The `item_ids` key under which the inbound translation puts our own item id, looked up from
@@ -56,6 +58,17 @@ impl Xref {
         let ours = ids.get(&self.partner_item_key).and_then(|theirs| self.items_inbound.get(theirs)).cloned();
         if let Some(ours) = ours {
             ids.insert(INTERNAL_ITEM_ID, ours);
+        }
+    }
+
+    /// As `items_inbound`, for the item ids of a line being read.
+    pub fn items_inbound_draft(&self, ids: &mut Vec<DraftItemId<'_>>) {
+        let theirs = ids.iter().find(|id| id.kind == self.partner_item_key).and_then(|id| id.value.as_deref());
+        let Some(ours) = theirs.and_then(|theirs| self.items_inbound.get(theirs)) else { return };
+        let ours = Some(Cow::Owned(ours.clone()));
+        match ids.iter_mut().find(|id| id.kind == INTERNAL_ITEM_ID && id.value.is_some()) {
+            Some(id) => id.value = ours,
+            None => ids.push(DraftItemId { kind: Cow::Borrowed(INTERNAL_ITEM_ID), code: None, value: ours }),
         }
     }
 

@@ -16,8 +16,8 @@ use crossdock_parsers::writer::{write, WriteOptions};
 use crossdock_parsers::{Delimiters, ParseOptions};
 use proptest::prelude::*;
 
-/// Renders one document in `standard` and translates it back.
-fn round_trip(document: &Document, standard: Standard) -> Result<Document, String> {
+/// One document rendered in `standard` as an interchange of its own.
+fn render_interchange(document: &Document, standard: Standard) -> Result<Vec<u8>, String> {
     let (version, delimiters) = match standard {
         Standard::X12 => ("005010", Delimiters::X12),
         Standard::Edifact => ("D96A", Delimiters::EDIFACT),
@@ -41,6 +41,12 @@ fn round_trip(document: &Document, standard: Standard) -> Result<Document, Strin
     let interchange = envelope::single(&spec, (1, 1), set, &stamp);
     let mut bytes = Vec::new();
     write(&interchange, WriteOptions::default(), &mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// Renders one document in `standard` and translates it back.
+fn round_trip(document: &Document, standard: Standard) -> Result<Document, String> {
+    let bytes = render_interchange(document, standard)?;
     let processed = crossdock::process::process(&bytes, &Partners::default(), ParseOptions::default());
     let text = String::from_utf8_lossy(&bytes).into_owned();
     for interchange in &processed.interchanges {
@@ -782,5 +788,131 @@ proptest! {
         extension in proptest::bool::weighted(0.1),
     ) {
         writers_agree(document, envelope, hostile, extension)?;
+    }
+}
+
+// ---- translation straight to JSON -----------------------------------------------------------
+
+/// What is done to one segment of the body of a rendered X12 850 (between ST and SE).
+#[derive(Clone, Debug)]
+enum SegmentEdit {
+    /// A segment after it: one the maps keep whole, or a second or invalid one of a kind
+    /// they map.
+    Insert(&'static str),
+    Repeat,
+    Drop,
+    /// One byte of it overwritten (an element separator adds an element).
+    Overwrite(prop::sample::Index, u8),
+}
+
+const INSERTED: &[&str] = &[
+    "ZZZ*1*2",
+    "PID*F****SECOND DESCRIPTION",
+    "PID*S****X",
+    "PO4*2*12*EA",
+    "PO4*1*2*EA**********CM*9",
+    "DTM*002*20260115",
+    "DTM*002*20260230",
+    "DTM*010*20260115",
+    "REF*PO*123*A \"QUOTED\" NOTE",
+    "N1*ST*AFTER THE LINES*92*1",
+    "PO1*9*1*EA*1.5**BP*A*BP*B*VN*\u{e9}\u{4e2d}",
+    "PO1*9*X*EA",
+    "CTT*1",
+];
+
+fn segment_edit() -> impl Strategy<Value = (prop::sample::Index, SegmentEdit)> {
+    let edit = prop_oneof![
+        4 => proptest::sample::select(INSERTED).prop_map(SegmentEdit::Insert),
+        1 => Just(SegmentEdit::Repeat),
+        1 => Just(SegmentEdit::Drop),
+        1 => (any::<prop::sample::Index>(), proptest::sample::select(&b"*X0 \"~\n"[..]))
+            .prop_map(|(at, byte)| SegmentEdit::Overwrite(at, byte)),
+    ];
+    (any::<prop::sample::Index>(), edit)
+}
+
+/// `translate_to_json`, which `crossdock translate` and the pipeline run (an 850's lines
+/// written as they are read, never held as the document's), appends byte for byte what
+/// serde_json writes of `translate`'s document, and refuses what it refuses with the same
+/// errors: for X12 850s as rendered and then edited segment by segment, translated for a
+/// partner whose cross-reference maps a unit and the first line's buyer item id.
+fn json_route_agrees(document: Document, edits: Vec<(prop::sample::Index, SegmentEdit)>) -> Result<(), TestCaseError> {
+    use crossdock::translate::{translate, translate_to_json, Envelopes, Outcome, PartnerContext, Xref};
+    use crossdock_parsers::{Event, Reader};
+
+    let Document::PurchaseOrder(po) = &document else { unreachable!("purchase orders only") };
+    let buyer_item = po.lines.first().and_then(|l| l.item_ids.get("buyer")).cloned().unwrap_or_default();
+    let uom = po.lines.first().and_then(|l| l.uom_code.clone()).unwrap_or_default();
+    let xref = Xref::new([(uom, "OURS".to_owned())], [(buyer_item, "SKU-1".to_owned())], "buyer");
+    let partner = PartnerContext { id: Some("p"), xref: Some(&xref) };
+
+    let bytes = render_interchange(&document, Standard::X12).map_err(TestCaseError::fail)?;
+    let text = String::from_utf8(bytes).unwrap();
+    let mut segments: Vec<String> = text.split_inclusive('~').map(str::to_owned).collect();
+    for (at, edit) in edits {
+        // ISA, GS, ST before the body; SE, GE, IEA after it.
+        let i = 3 + at.index(segments.len() - 6);
+        match edit {
+            SegmentEdit::Insert(segment) => segments.insert(i + 1, format!("{segment}~")),
+            SegmentEdit::Repeat => segments.insert(i + 1, segments[i].clone()),
+            SegmentEdit::Drop => drop(segments.remove(i)),
+            SegmentEdit::Overwrite(at, byte) => {
+                let mut segment = segments[i].clone().into_bytes();
+                let at = at.index(segment.len());
+                segment[at] = byte;
+                segments[i] = String::from_utf8_lossy(&segment).into_owned();
+            }
+        }
+    }
+    // SE01 counted again, so that a segment added or dropped is judged by the maps.
+    let st = segments.iter().position(|s| s.starts_with("ST*")).unwrap_or(0);
+    if let Some(se) = segments.iter().rposition(|s| s.starts_with("SE*")).filter(|&se| se > st) {
+        let control = segments[se].rsplit('*').next().unwrap_or_default().to_owned();
+        segments[se] = format!("SE*{}*{control}", se - st + 1);
+    }
+    let edited = segments.concat();
+
+    let (mut model_envelopes, mut json_envelopes) = (Envelopes::default(), Envelopes::default());
+    let mut reader = Reader::new(edited.as_bytes(), ParseOptions::default());
+    let mut sets = 0;
+    while let Some(event) = reader.next() {
+        let Event::TransactionSet(set) = event else { continue };
+        sets += 1;
+        let mut json = b"before\n".to_vec();
+        match (
+            translate(&set, partner, &mut model_envelopes),
+            translate_to_json(&set, partner, &mut json_envelopes, &mut json),
+        ) {
+            (Outcome::Translated(document), Outcome::Translated(written)) => {
+                let mut expected = b"before\n".to_vec();
+                serde_json::to_writer(&mut expected, &document).unwrap();
+                prop_assert_eq!(String::from_utf8_lossy(&json), String::from_utf8_lossy(&expected), "{}", edited);
+                prop_assert_eq!(written.kind, document.kind());
+                prop_assert_eq!(written.reference.as_str(), document.document.reference());
+            }
+            (Outcome::Rejected { errors: model }, Outcome::Rejected { errors: json_route }) => {
+                prop_assert_eq!(model, json_route);
+                prop_assert_eq!(&json[..], b"before\n", "a refused set writes nothing");
+            }
+            (Outcome::Unsupported { transaction_set: a }, Outcome::Unsupported { transaction_set: b }) => {
+                prop_assert_eq!(a, b);
+            }
+            (model, json_route) => prop_assert!(false, "{model:?} against {json_route:?}\n{edited}"),
+        }
+    }
+    prop_assert!(sets <= 2, "{sets} sets");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_json_route_translates_as_the_document_route_does(
+        document in purchase_order(Standard::X12),
+        edits in proptest::collection::vec(segment_edit(), 0..4),
+    ) {
+        json_route_agrees(document, edits)?;
     }
 }
