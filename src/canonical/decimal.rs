@@ -272,9 +272,104 @@ impl JsonSchema for Decimal {
     }
 }
 
+/// A decimal as a draft line holds it (`LineDraft`): the text it was read from, when the JSON
+/// of its value is that very text, or else its value. Most quantities and prices are sent as
+/// JSON writes them (`115`, `337.57`), and copying the text costs a fifth of parsing it and
+/// writing the value back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Number<'a> {
+    Text(&'a str),
+    Value(Decimal),
+}
+
+impl<'a> Number<'a> {
+    /// `text` as `Decimal::parse_edi` reads it with `.` as the decimal mark.
+    pub fn read_edi(text: &'a str) -> Option<Number<'a>> {
+        if written_as_is(text) {
+            return Some(Number::Text(text));
+        }
+        Decimal::parse_edi(text, b'.').map(Number::Value)
+    }
+
+    pub fn value(self) -> Decimal {
+        match self {
+            // Never the default: the text was read as a decimal (`written_as_is`).
+            Number::Text(text) => Decimal::parse_edi(text, b'.').unwrap_or_default(),
+            Number::Value(value) => value,
+        }
+    }
+
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Number::Text(text) => out.extend_from_slice(text.as_bytes()),
+            Number::Value(value) => value.write_json(out),
+        }
+    }
+}
+
+/// Whether `Decimal::parse_edi(text, b'.')` reads `text` and `write_json` writes it back
+/// unchanged: an optional minus, a whole part without leading zeros, an optional fraction
+/// not ending in zero, not minus zero, and few enough digits for the 64-bit route.
+fn written_as_is(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let unsigned = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    let (whole, fraction) = match unsigned.iter().position(|&b| b == b'.') {
+        Some(mark) => (&unsigned[..mark], Some(&unsigned[mark + 1..])),
+        None => (unsigned, None),
+    };
+    let digits = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
+    match (whole, fraction) {
+        ([], _) | ([b'0', _, ..], _) => false,
+        _ if unsigned.len() > 18 || !digits(whole) => false,
+        // Minus zero is written `0`.
+        (b"0", None) => unsigned.len() == bytes.len(),
+        (_, None) => true,
+        (_, Some(fraction)) => digits(fraction) && fraction.last().is_some_and(|&b| b != b'0'),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_kept_as_text_are_what_their_value_writes() {
+        let json = |value: Decimal| {
+            let mut out = Vec::new();
+            value.write_json(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+        for text in
+            ["0", "1", "115", "337.57", "-12.5", "0.05", "0.5", "100", "999999999999999999", "1.000000000000001"]
+        {
+            assert_eq!(Number::read_edi(text), Some(Number::Text(text)), "{text}");
+            assert_eq!(json(Number::read_edi(text).unwrap().value()), text);
+        }
+        // Written otherwise than sent: read as values.
+        for text in
+            ["-0", "007", "1.50", "1.", ".5", "+1", " 1", "1 ", "-0.0", "00", "1.0", "9999999999999999999", "1,5"]
+        {
+            assert!(!matches!(Number::read_edi(text), Some(Number::Text(_))), "{text}");
+            assert_eq!(Number::read_edi(text).map(Number::value), Decimal::parse_edi(text, b'.'), "{text}");
+        }
+        // Every short text of these bytes: kept as text exactly when its value writes it back.
+        let alphabet = [b'0', b'1', b'9', b'.', b'-', b'+', b' ', b','];
+        for len in 1..=5 {
+            for mut n in 0..alphabet.len().pow(len) {
+                let text: String = (0..len)
+                    .map(|_| {
+                        let b = alphabet[n % alphabet.len()];
+                        n /= alphabet.len();
+                        b as char
+                    })
+                    .collect();
+                let parsed = Decimal::parse_edi(&text, b'.');
+                let kept = matches!(Number::read_edi(&text), Some(Number::Text(_)));
+                assert_eq!(kept, parsed.is_some_and(|v| json(v) == text), "{text:?}");
+                assert_eq!(Number::read_edi(&text).map(Number::value), parsed, "{text:?}");
+            }
+        }
+    }
 
     #[test]
     fn parses_edi_numbers_exactly() {

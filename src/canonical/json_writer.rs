@@ -11,10 +11,10 @@
 //! over one by one as they are read (`PurchaseOrderStream`), and a whole document lends
 //! its lines to drafts.
 
-use super::purchase_order::{ItemPackaging, LineDraft};
+use super::purchase_order::{LineDraft, PackagingDraft};
 use super::{
-    Address, CanonicalDocument, Contact, Date, Decimal, Document, Envelope, Extension, Note, Party, PurchaseOrder,
-    QualifiedId, Reference, Standard, Time, Totals,
+    Address, CanonicalDocument, Contact, Date, Decimal, Document, Envelope, Extension, Note, Number, Party,
+    PurchaseOrder, QualifiedId, Reference, Standard, Time, Totals,
 };
 
 /// Appends `document` as `serde_json::to_writer` writes it.
@@ -213,6 +213,13 @@ impl Writer<'_> {
         }
     }
 
+    fn opt_number(&mut self, first: &mut bool, key: &str, value: &Option<Number<'_>>) {
+        if let Some(value) = value {
+            self.key(first, key);
+            value.write_json(self.out);
+        }
+    }
+
     fn opt_date(&mut self, first: &mut bool, key: &str, value: Option<&Date>) {
         if let Some(value) = value {
             self.field_string(first, key, value.as_str());
@@ -357,10 +364,10 @@ impl Writer<'_> {
         let first = &mut true;
         self.out.push(b'{');
         self.opt_string(first, "line_number", &line.line_number);
-        self.opt_decimal(first, "quantity", &line.quantity);
+        self.opt_number(first, "quantity", &line.quantity);
         self.opt_string(first, "uom", &line.uom);
         self.opt_string(first, "uom_code", &line.uom_code);
-        self.opt_decimal(first, "unit_price", &line.unit_price);
+        self.opt_number(first, "unit_price", &line.unit_price);
         self.opt_string(first, "price_basis", &line.price_basis);
         self.opt_string(first, "price_type_code", &line.price_type_code);
         self.opt_string(first, "price_specification_code", &line.price_specification_code);
@@ -400,21 +407,21 @@ impl Writer<'_> {
         }
     }
 
-    fn packaging(&mut self, p: &ItemPackaging) {
+    fn packaging(&mut self, p: &PackagingDraft<'_>) {
         let first = &mut true;
         self.out.push(b'{');
-        self.opt_decimal(first, "pack", &p.pack);
-        self.opt_decimal(first, "size", &p.size);
+        self.opt_number(first, "pack", &p.pack);
+        self.opt_number(first, "size", &p.size);
         self.opt_string(first, "size_uom", &p.size_uom);
         self.opt_string(first, "packaging_code", &p.packaging_code);
         self.opt_string(first, "weight_qualifier", &p.weight_qualifier);
-        self.opt_decimal(first, "gross_weight", &p.gross_weight);
+        self.opt_number(first, "gross_weight", &p.gross_weight);
         self.opt_string(first, "weight_uom", &p.weight_uom);
-        self.opt_decimal(first, "gross_volume", &p.gross_volume);
+        self.opt_number(first, "gross_volume", &p.gross_volume);
         self.opt_string(first, "volume_uom", &p.volume_uom);
-        self.opt_decimal(first, "length", &p.length);
-        self.opt_decimal(first, "width", &p.width);
-        self.opt_decimal(first, "height", &p.height);
+        self.opt_number(first, "length", &p.length);
+        self.opt_number(first, "width", &p.width);
+        self.opt_number(first, "height", &p.height);
         self.opt_string(first, "dimension_uom", &p.dimension_uom);
         self.out.push(b'}');
     }
@@ -498,6 +505,7 @@ impl Writer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::canonical::purchase_order::ItemPackaging;
     use crate::canonical::PurchaseOrderLine;
 
     fn both(document: &CanonicalDocument) -> (String, String) {

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 pub use date::{Date, Time};
-pub use decimal::Decimal;
+pub use decimal::{Decimal, Number};
 pub use item_ids::ItemIds;
 pub use purchase_order::{PurchaseOrder, PurchaseOrderLine};
 pub use purchase_order_ack::{PurchaseOrderAck, PurchaseOrderAckLine};

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::decimal::Number;
 use super::{Contact, Date, Decimal, Extension, ItemIds, Note, Party, Reference, Time, Totals};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -175,10 +176,10 @@ pub struct ItemPackaging {
 #[derive(Clone, Debug, Default)]
 pub struct LineDraft<'a> {
     pub line_number: Option<Cow<'a, str>>,
-    pub quantity: Option<Decimal>,
+    pub quantity: Option<Number<'a>>,
     pub uom: Option<Cow<'a, str>>,
     pub uom_code: Option<Cow<'a, str>>,
-    pub unit_price: Option<Decimal>,
+    pub unit_price: Option<Number<'a>>,
     pub price_basis: Option<Cow<'a, str>>,
     pub price_type_code: Option<Cow<'a, str>>,
     pub price_specification_code: Option<Cow<'a, str>>,
@@ -186,7 +187,7 @@ pub struct LineDraft<'a> {
     pub item_ids: Vec<DraftItemId<'a>>,
     pub description: Option<Cow<'a, str>>,
     pub requested_delivery_date: Option<Cow<'a, Date>>,
-    pub packaging: Option<Cow<'a, ItemPackaging>>,
+    pub packaging: Option<PackagingDraft<'a>>,
     pub references: Cow<'a, [Reference]>,
     pub extensions: Cow<'a, [Extension]>,
 }
@@ -232,17 +233,17 @@ impl<'a> LineDraft<'a> {
         });
         LineDraft {
             line_number: text(&line.line_number),
-            quantity: line.quantity,
+            quantity: line.quantity.map(Number::Value),
             uom: text(&line.uom),
             uom_code: text(&line.uom_code),
-            unit_price: line.unit_price,
+            unit_price: line.unit_price.map(Number::Value),
             price_basis: text(&line.price_basis),
             price_type_code: text(&line.price_type_code),
             price_specification_code: text(&line.price_specification_code),
             item_ids: ids.chain(codes).collect(),
             description: text(&line.description),
             requested_delivery_date: line.requested_delivery_date.as_ref().map(Cow::Borrowed),
-            packaging: line.packaging.as_deref().map(Cow::Borrowed),
+            packaging: line.packaging.as_deref().map(PackagingDraft::of),
             references: Cow::Borrowed(&line.references),
             extensions: Cow::Borrowed(&line.extensions),
         }
@@ -283,10 +284,10 @@ impl<'a> LineDraft<'a> {
         let (item_ids, item_id_codes) = DraftItemId::split(self.item_ids);
         PurchaseOrderLine {
             line_number: owned(self.line_number),
-            quantity: self.quantity,
+            quantity: self.quantity.map(Number::value),
             uom: owned(self.uom),
             uom_code: owned(self.uom_code),
-            unit_price: self.unit_price,
+            unit_price: self.unit_price.map(Number::value),
             price_basis: owned(self.price_basis),
             price_type_code: owned(self.price_type_code),
             price_specification_code: owned(self.price_specification_code),
@@ -294,9 +295,69 @@ impl<'a> LineDraft<'a> {
             item_id_codes,
             description: owned(self.description),
             requested_delivery_date: self.requested_delivery_date.map(Cow::into_owned),
-            packaging: self.packaging.map(|p| Box::new(p.into_owned())),
+            packaging: self.packaging.map(|p| Box::new(p.into_packaging())),
             references: self.references.into_owned(),
             extensions: self.extensions.into_owned(),
+        }
+    }
+}
+
+/// PO4 as a draft line holds it: `ItemPackaging` with its texts borrowed, as `LineDraft`.
+#[derive(Clone, Debug, Default)]
+pub struct PackagingDraft<'a> {
+    pub pack: Option<Number<'a>>,
+    pub size: Option<Number<'a>>,
+    pub size_uom: Option<Cow<'a, str>>,
+    pub packaging_code: Option<Cow<'a, str>>,
+    pub weight_qualifier: Option<Cow<'a, str>>,
+    pub gross_weight: Option<Number<'a>>,
+    pub weight_uom: Option<Cow<'a, str>>,
+    pub gross_volume: Option<Number<'a>>,
+    pub volume_uom: Option<Cow<'a, str>>,
+    pub length: Option<Number<'a>>,
+    pub width: Option<Number<'a>>,
+    pub height: Option<Number<'a>>,
+    pub dimension_uom: Option<Cow<'a, str>>,
+}
+
+impl<'a> PackagingDraft<'a> {
+    pub fn of(p: &'a ItemPackaging) -> Self {
+        let text = |value: &'a Option<String>| value.as_deref().map(Cow::Borrowed);
+        let number = |value: Option<Decimal>| value.map(Number::Value);
+        PackagingDraft {
+            pack: number(p.pack),
+            size: number(p.size),
+            size_uom: text(&p.size_uom),
+            packaging_code: text(&p.packaging_code),
+            weight_qualifier: text(&p.weight_qualifier),
+            gross_weight: number(p.gross_weight),
+            weight_uom: text(&p.weight_uom),
+            gross_volume: number(p.gross_volume),
+            volume_uom: text(&p.volume_uom),
+            length: number(p.length),
+            width: number(p.width),
+            height: number(p.height),
+            dimension_uom: text(&p.dimension_uom),
+        }
+    }
+
+    pub fn into_packaging(self) -> ItemPackaging {
+        let owned = |value: Option<Cow<'a, str>>| value.map(Cow::into_owned);
+        let value = |number: Option<Number<'a>>| number.map(Number::value);
+        ItemPackaging {
+            pack: value(self.pack),
+            size: value(self.size),
+            size_uom: owned(self.size_uom),
+            packaging_code: owned(self.packaging_code),
+            weight_qualifier: owned(self.weight_qualifier),
+            gross_weight: value(self.gross_weight),
+            weight_uom: owned(self.weight_uom),
+            gross_volume: value(self.gross_volume),
+            volume_uom: owned(self.volume_uom),
+            length: value(self.length),
+            width: value(self.width),
+            height: value(self.height),
+            dimension_uom: owned(self.dimension_uom),
         }
     }
 }

@@ -13,10 +13,10 @@ use super::elements::Elements;
 use super::error::DataErrorKind;
 use super::{extension, only, opt, text, texts, validate, vocab, Rank, SetContext};
 use crate::canonical::json_writer::PurchaseOrderStream;
-use crate::canonical::purchase_order::{DraftItemId, ItemPackaging, LineDraft};
+use crate::canonical::purchase_order::{DraftItemId, LineDraft, PackagingDraft};
 use crate::canonical::ship_notice::{Carrier, Packaging, ShipNoticeTotals};
 use crate::canonical::{
-    Address, Contact, Date, Decimal, Item, Note, Order, Pack, Party, PartyId, PurchaseOrder, PurchaseOrderAck,
+    Address, Contact, Date, Decimal, Item, Note, Number, Order, Pack, Party, PartyId, PurchaseOrder, PurchaseOrderAck,
     PurchaseOrderAckLine, Reference, ShipNotice, Standard, Time, Totals,
 };
 
@@ -42,6 +42,14 @@ fn checked<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef) -> Opti
 
 fn decimal(values: &Elements<'_>, position: usize) -> Option<Decimal> {
     values.get(position - 1).and_then(|v| Decimal::parse_edi(v, b'.'))
+}
+
+/// A decimal kept as its text when JSON writes it so (`Number`).
+fn number<'a>(values: &Elements<'a>, position: usize) -> Option<Number<'a>> {
+    match values.text(position - 1)? {
+        Cow::Borrowed(text) => Number::read_edi(text),
+        Cow::Owned(text) => Decimal::parse_edi(&text, b'.').map(Number::Value),
+    }
 }
 
 fn date(values: &Elements<'_>, position: usize) -> Option<Date> {
@@ -204,23 +212,23 @@ fn item_ids<'a>(cx: &SetContext<'_>, v: &Elements<'a>, from: usize, to: usize, i
 }
 
 /// PO4 as packaging details, when it holds nothing beyond PO413.
-fn packaging(cx: &mut SetContext<'_>, seg: &Seg<'_>) -> Option<ItemPackaging> {
+fn packaging<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>) -> Option<PackagingDraft<'a>> {
     let checked = checked(cx, seg, &d::PO4);
     let v = checked.as_ref()?;
-    only(v, |i| i <= 13).then(|| ItemPackaging {
-        pack: decimal(v, 1),
-        size: decimal(v, 2),
-        size_uom: opt(v, 3),
-        packaging_code: opt(v, 4),
-        weight_qualifier: opt(v, 5),
-        gross_weight: decimal(v, 6),
-        weight_uom: opt(v, 7),
-        gross_volume: decimal(v, 8),
-        volume_uom: opt(v, 9),
-        length: decimal(v, 10),
-        width: decimal(v, 11),
-        height: decimal(v, 12),
-        dimension_uom: opt(v, 13),
+    only(v, |i| i <= 13).then(|| PackagingDraft {
+        pack: number(v, 1),
+        size: number(v, 2),
+        size_uom: text(v, 3),
+        packaging_code: text(v, 4),
+        weight_qualifier: text(v, 5),
+        gross_weight: number(v, 6),
+        weight_uom: text(v, 7),
+        gross_volume: number(v, 8),
+        volume_uom: text(v, 9),
+        length: number(v, 10),
+        width: number(v, 11),
+        height: number(v, 12),
+        dimension_uom: text(v, 13),
     })
 }
 
@@ -442,13 +450,13 @@ fn po1<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, line: &mut LineDraft<'a>) -> 
     let Some(v) = checked.as_ref() else { return false };
     let uom_code = text(v, 3);
     line.line_number = text(v, 1);
-    line.quantity = decimal(v, 2);
+    line.quantity = number(v, 2);
     line.uom = uom_code.as_ref().map(|code| match cx.xref.and_then(|x| x.uom_inbound(code)) {
         Some(ours) => Cow::Owned(ours.to_owned()),
         None => code.clone(),
     });
     line.uom_code = uom_code;
-    line.unit_price = decimal(v, 4);
+    line.unit_price = number(v, 4);
     line.price_basis = text(v, 5);
     item_ids(cx, v, 6, 25, &mut line.item_ids);
     true
@@ -458,7 +466,7 @@ fn po1<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, line: &mut LineDraft<'a>) -> 
 fn line_segment<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, line: &mut LineDraft<'a>) -> bool {
     match seg.1.tag().as_bytes() {
         b"PID" => description(cx, seg).is_some_and(|text| set_once(&mut line.description, text)),
-        b"PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut line.packaging, Cow::Owned(p))),
+        b"PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut line.packaging, p)),
         b"DTM" => match date_time(cx, seg, false) {
             Some((q, date, _)) if q == "002" => set_once(&mut line.requested_delivery_date, Cow::Owned(date)),
             _ => false,
@@ -931,7 +939,7 @@ fn node_segment(cx: &mut SetContext<'_>, seg: &Seg<'_>, asn: &mut ShipNotice, no
                 let Some(v) = checked(cx, seg, &d::MAN) else { return false };
                 &v[0] == "GM" && only(&v, |i| i <= 2) && set_once(&mut pack.sscc, v[1].to_string())
             }
-            b"PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut pack.details, p)),
+            b"PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut pack.details, p.into_packaging())),
             _ => false,
         },
         NodeBody::Item(item) => match tag.as_bytes() {
