@@ -313,18 +313,25 @@ impl<'a> Number<'a> {
 fn written_as_is(text: &str) -> bool {
     let bytes = text.as_bytes();
     let unsigned = bytes.strip_prefix(b"-").unwrap_or(bytes);
-    let (whole, fraction) = match unsigned.iter().position(|&b| b == b'.') {
-        Some(mark) => (&unsigned[..mark], Some(&unsigned[mark + 1..])),
-        None => (unsigned, None),
-    };
-    let digits = |part: &[u8]| part.iter().all(u8::is_ascii_digit);
-    match (whole, fraction) {
-        ([], _) | ([b'0', _, ..], _) => false,
-        _ if unsigned.len() > 18 || !digits(whole) => false,
-        // Minus zero is written `0`.
-        (b"0", None) => unsigned.len() == bytes.len(),
-        (_, None) => true,
-        (_, Some(fraction)) => digits(fraction) && fraction.last().is_some_and(|&b| b != b'0'),
+    let (Some(&first), Some(&last)) = (unsigned.first(), unsigned.last()) else { return false };
+    if unsigned.len() > 18 {
+        return false;
+    }
+    // One pass: digits and at most one mark.
+    let mut mark = None;
+    for (at, &b) in unsigned.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => {}
+            b'.' if mark.is_none() => mark = Some(at),
+            _ => return false,
+        }
+    }
+    match mark {
+        // A fraction, not empty, not ending in zero, after a whole part of one digit or
+        // more, which starts with zero only when zero is all of it.
+        Some(at) => at > 0 && last != b'0' && last != b'.' && (first != b'0' || at == 1),
+        // Zero alone, but not minus zero (written `0`).
+        None => first != b'0' || (unsigned.len() == 1 && unsigned.len() == bytes.len()),
     }
 }
 
