@@ -47,6 +47,23 @@ impl ItemIds {
         })
     }
 
+    /// A known kind as a JSON key, quoted and followed by its colon (`"buyer":`): the JSON
+    /// writer writes these without looking for characters to escape.
+    pub(crate) fn json_key(kind: &str) -> Option<&'static [u8]> {
+        Some(match kind {
+            "buyer" => b"\"buyer\":",
+            "vendor" => b"\"vendor\":",
+            "upc" => b"\"upc\":",
+            "gtin" => b"\"gtin\":",
+            "ean" => b"\"ean\":",
+            "sku" => b"\"sku\":",
+            "manufacturer" => b"\"manufacturer\":",
+            "catalog" => b"\"catalog\":",
+            "internal" => b"\"internal\":",
+            _ => return None,
+        })
+    }
+
     pub fn get(&self, key: &str) -> Option<&String> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
@@ -207,6 +224,20 @@ impl JsonSchema for ItemIds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_known_kind_has_its_json_key() {
+        let known = ["buyer", "vendor", "upc", "gtin", "ean", "sku", "manufacturer", "catalog", "internal"];
+        for kind in known {
+            assert!(matches!(ItemIds::kind(kind), Cow::Borrowed(_)), "{kind}");
+            let key = ItemIds::json_key(kind).unwrap_or_else(|| panic!("{kind} has no JSON key"));
+            assert_eq!(key, format!("{}:", serde_json::to_string(kind).unwrap()).as_bytes());
+        }
+        for kind in ["buyers", "bp", "", "vendor#2", "k\"ey"] {
+            assert_eq!(ItemIds::json_key(kind), None, "{kind}");
+            assert!(matches!(ItemIds::kind(kind), Cow::Owned(_)), "{kind}");
+        }
+    }
 
     #[test]
     fn keeps_order_replaces_in_place_and_refuses_duplicate_keys() {

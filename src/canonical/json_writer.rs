@@ -13,7 +13,7 @@
 
 use super::purchase_order::{LineDraft, PackagingDraft};
 use super::{
-    Address, CanonicalDocument, Contact, Date, Decimal, Document, Envelope, Extension, Note, Number, Party,
+    Address, CanonicalDocument, Contact, Date, Decimal, Document, Envelope, Extension, ItemIds, Note, Number, Party,
     PurchaseOrder, QualifiedId, Reference, Standard, Time, Totals,
 };
 
@@ -398,8 +398,13 @@ impl Writer<'_> {
             } else {
                 self.out.push(b',');
             }
-            self.string(kind);
-            self.out.push(b':');
+            match ItemIds::json_key(kind) {
+                Some(key) => self.raw(key),
+                None => {
+                    self.string(kind);
+                    self.out.push(b':');
+                }
+            }
             self.string(value);
         }
         if !empty {
