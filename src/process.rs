@@ -291,14 +291,10 @@ impl<'p> Processor<'p> {
                 } else if keep_json {
                     translate_set_to_json(&set, partner, &mut self.envelopes, &mut json)
                 } else {
-                    match translate_set(&set, partner, &mut self.envelopes) {
-                        Outcome::Translated(document) => Outcome::Translated(Written {
-                            kind: document.kind(),
-                            reference: document.document.reference().to_owned(),
-                        }),
-                        Outcome::Rejected { errors } => Outcome::Rejected { errors },
-                        Outcome::Unsupported { transaction_set } => Outcome::Unsupported { transaction_set },
-                    }
+                    translate_set(&set, partner, &mut self.envelopes).map(|document| Written {
+                        kind: document.kind(),
+                        reference: document.document.reference().to_owned(),
+                    })
                 };
                 let Some(interchange) = processed.interchanges.last_mut() else { return };
                 if interchange.partner.is_none() {

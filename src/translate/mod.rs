@@ -46,6 +46,17 @@ pub enum Outcome<T = Box<CanonicalDocument>> {
     },
 }
 
+impl<T> Outcome<T> {
+    /// The same outcome with its translated value changed by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Outcome<U> {
+        match self {
+            Outcome::Translated(value) => Outcome::Translated(f(value)),
+            Outcome::Unsupported { transaction_set } => Outcome::Unsupported { transaction_set },
+            Outcome::Rejected { errors } => Outcome::Rejected { errors },
+        }
+    }
+}
+
 /// A document `translate_to_json` wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Written {
@@ -65,11 +76,7 @@ pub struct PartnerContext<'a> {
 /// Translates one parsed transaction set. `envelopes` keeps what the sets of one functional
 /// group share; pass the same one for the sets of a stream, in order.
 pub fn translate(set: &TransactionSet<'_>, partner: PartnerContext<'_>, envelopes: &mut Envelopes) -> Outcome {
-    match translate_with(set, partner, envelopes, None) {
-        Outcome::Translated((document, _)) => Outcome::Translated(Box::new(document)),
-        Outcome::Unsupported { transaction_set } => Outcome::Unsupported { transaction_set },
-        Outcome::Rejected { errors } => Outcome::Rejected { errors },
-    }
+    translate_with(set, partner, envelopes, None).map(|(document, _)| Box::new(document))
 }
 
 /// Translates one parsed transaction set as `translate` does, and appends its canonical JSON
@@ -84,19 +91,15 @@ pub fn translate_to_json(
 ) -> Outcome<Written> {
     let start = out.len();
     let outcome = translate_with(set, partner, envelopes, Some(out));
-    match outcome {
-        Outcome::Translated((document, written)) => {
-            if !written {
-                crate::canonical::json_writer::write(&document, out);
-            }
-            Outcome::Translated(Written { kind: document.kind(), reference: document.document.reference().to_owned() })
-        }
-        Outcome::Unsupported { transaction_set } => Outcome::Unsupported { transaction_set },
-        Outcome::Rejected { errors } => {
-            out.truncate(start);
-            Outcome::Rejected { errors }
-        }
+    if matches!(outcome, Outcome::Rejected { .. }) {
+        out.truncate(start);
     }
+    outcome.map(|(document, written)| {
+        if !written {
+            crate::canonical::json_writer::write(&document, out);
+        }
+        Written { kind: document.kind(), reference: document.document.reference().to_owned() }
+    })
 }
 
 /// The translation of a set; with `json`, an X12 850 is written there as it is read, and the
