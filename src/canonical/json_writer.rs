@@ -118,60 +118,12 @@ impl Writer<'_> {
     #[inline]
     fn string(&mut self, text: &str) {
         let bytes = text.as_bytes();
-        if bytes.len() <= 16 {
-            return self.short_string(text);
-        }
         if needs_escaping(bytes) {
             return self.escaped_string(text);
         }
         self.out.push(b'"');
         self.out.extend_from_slice(bytes);
         self.out.push(b'"');
-    }
-
-    /// A string of at most 16 bytes, nearly every value of a document (codes, ids, numbers as
-    /// text), moved as one or two words: `extend_from_slice` of a length not known at compile
-    /// time calls memcpy, which with the escape scan was a sixth of `crossdock translate`. The
-    /// words are read as `needs_escaping` reads them; a word is written whole, and what runs
-    /// past the text is cut off again (or overwritten by the word that follows).
-    fn short_string(&mut self, text: &str) {
-        let (bytes, len) = (text.as_bytes(), text.len());
-        let u32_at = |at: usize| bytes.get(at..at + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-        let u64_at = |at: usize| {
-            bytes.get(at..at + 8).map_or(0, |b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
-        };
-        // The text's bytes in the low `len` bytes of one or two words, zero above.
-        let (low, high) = match len {
-            0 => return self.raw(b"\"\""),
-            // The first, middle and last byte cover one to three.
-            1..4 => {
-                let byte = |at: usize| u64::from(bytes[at]) << (8 * at);
-                (byte(0) | byte(len / 2) | byte(len - 1), 0)
-            }
-            4..=8 => (u64::from(u32_at(0)) | (u64::from(u32_at(len - 4)) << (8 * (len - 4))), 0),
-            _ => (u64_at(0), u64_at(len - 8)),
-        };
-        // Only the text's own bytes are tested: the zeros above it would read as controls.
-        let escapes = if len <= 8 {
-            escape_mask(low) & (u64::MAX >> (8 * (8 - len)))
-        } else {
-            escape_mask(low) | escape_mask(high)
-        };
-        if escapes != 0 {
-            return self.escaped_string(text);
-        }
-        // Put together on the stack and appended as one block of fixed size: each operation on
-        // the vector reloads its length and capacity.
-        let mut quoted = [0u8; 24];
-        quoted[0] = b'"';
-        quoted[1..9].copy_from_slice(&low.to_le_bytes());
-        if len > 8 {
-            quoted[len - 7..len + 1].copy_from_slice(&high.to_le_bytes());
-        }
-        quoted[len + 1] = b'"';
-        let end = self.out.len() + len + 2;
-        self.out.extend_from_slice(&quoted);
-        self.out.truncate(end);
     }
 
     #[cold]
@@ -552,7 +504,7 @@ mod tests {
 
     #[test]
     fn strings_are_written_as_serde_writes_them_at_every_length() {
-        // Around the word sizes of the short writer and past it, every position, each kind of
+        // Around the word sizes of the escape scan and past them, every position, each kind of
         // byte; non-ASCII characters as well, which straddle the words.
         for len in 0..=24 {
             for at in 0..len.max(1) {
