@@ -11,6 +11,29 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// The kinds the vocabulary names, and our own (`internal`, from the cross-reference), each as
+/// itself and as a JSON key: matches rather than searches, as they run for every id of every
+/// line read.
+macro_rules! known_kinds {
+    ($($word:literal),* $(,)?) => {
+        fn known_kind(kind: &str) -> Option<&'static str> {
+            match kind {
+                $($word => Some($word),)*
+                _ => None,
+            }
+        }
+
+        fn known_json_key(kind: &str) -> Option<&'static [u8]> {
+            match kind {
+                $($word => Some(concat!("\"", $word, "\":").as_bytes()),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+known_kinds!("buyer", "vendor", "upc", "gtin", "ean", "sku", "manufacturer", "catalog", "internal");
+
 /// Item identifications: normalized name (`buyer`, `vendor`, `upc`, `gtin`, `ean`, `sku`,
 /// `manufacturer`, `catalog`, or the qualifier in lower case) to value, in the order sent.
 ///
@@ -31,37 +54,13 @@ impl ItemIds {
 
     /// `kind` as a key: the known word, borrowed, or a copy.
     pub fn kind(kind: &str) -> Cow<'static, str> {
-        // The kinds the vocabulary names, and our own (`internal`, from the cross-reference);
-        // a match rather than a search: it runs for every id of every line read.
-        Cow::Borrowed(match kind {
-            "buyer" => "buyer",
-            "vendor" => "vendor",
-            "upc" => "upc",
-            "gtin" => "gtin",
-            "ean" => "ean",
-            "sku" => "sku",
-            "manufacturer" => "manufacturer",
-            "catalog" => "catalog",
-            "internal" => "internal",
-            _ => return Cow::Owned(kind.to_owned()),
-        })
+        known_kind(kind).map_or_else(|| Cow::Owned(kind.to_owned()), Cow::Borrowed)
     }
 
     /// A known kind as a JSON key, quoted and followed by its colon (`"buyer":`): the JSON
     /// writer writes these without looking for characters to escape.
     pub(crate) fn json_key(kind: &str) -> Option<&'static [u8]> {
-        Some(match kind {
-            "buyer" => b"\"buyer\":",
-            "vendor" => b"\"vendor\":",
-            "upc" => b"\"upc\":",
-            "gtin" => b"\"gtin\":",
-            "ean" => b"\"ean\":",
-            "sku" => b"\"sku\":",
-            "manufacturer" => b"\"manufacturer\":",
-            "catalog" => b"\"catalog\":",
-            "internal" => b"\"internal\":",
-            _ => return None,
-        })
+        known_json_key(kind)
     }
 
     pub fn get(&self, key: &str) -> Option<&String> {

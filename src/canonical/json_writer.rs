@@ -59,11 +59,6 @@ impl<'o, 'd> PurchaseOrderStream<'o, 'd> {
         self.writer.line(line);
     }
 
-    /// Lines written so far.
-    pub fn lines(&self) -> usize {
-        self.lines
-    }
-
     /// Ends the document: what comes after its lines.
     pub fn finish(mut self, po: &PurchaseOrder) {
         if self.lines == 0 {

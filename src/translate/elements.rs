@@ -49,31 +49,34 @@ impl<'a> Elements<'a> {
     /// The text of the element at `index` (from 0), `None` past the last one.
     #[inline]
     pub(crate) fn get(&self, index: usize) -> Option<&str> {
-        if index >= self.count {
-            return None;
-        }
-        match &self.texts {
-            Texts::Cut { text, spans } => match spans.get(index) {
-                Some(&(start, end)) => text.get(usize::from(start)..usize::from(end)),
-                None => Some(""),
-            },
-            Texts::Decoded(texts) => texts.get(index).map(|t| t.as_ref()),
-        }
+        self.at(index).map(|text| match text {
+            Ok(cut) => cut,
+            Err(decoded) => decoded.as_ref(),
+        })
     }
 
     /// The text of the element at `index`, as `get`, borrowed from the segment when it was
     /// cut there: it outlives these `Elements`.
     #[inline]
     pub(crate) fn text(&self, index: usize) -> Option<Cow<'a, str>> {
+        self.at(index).map(|text| match text {
+            Ok(cut) => Cow::Borrowed(cut),
+            Err(decoded) => decoded.clone(),
+        })
+    }
+
+    /// Element `index`: cut from the segment's text, or decoded.
+    #[inline(always)]
+    fn at(&self, index: usize) -> Option<Result<&'a str, &Cow<'a, str>>> {
         if index >= self.count {
             return None;
         }
         match &self.texts {
             Texts::Cut { text, spans } => match spans.get(index) {
-                Some(&(start, end)) => text.get(usize::from(start)..usize::from(end)).map(Cow::Borrowed),
-                None => Some(Cow::Borrowed("")),
+                Some(&(start, end)) => text.get(usize::from(start)..usize::from(end)).map(Ok),
+                None => Some(Ok("")),
             },
-            Texts::Decoded(texts) => texts.get(index).cloned(),
+            Texts::Decoded(texts) => texts.get(index).map(Err),
         }
     }
 
