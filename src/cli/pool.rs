@@ -3,7 +3,8 @@
 //! writer thread receives the results in the order the jobs were produced.
 //!
 //! Channels are bounded, so a slow writer slows the reader instead of queueing the whole
-//! input in memory: at most `2 × workers` jobs and results are in flight.
+//! input in memory: at most `queued × workers` jobs and as many results wait between the
+//! threads.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver};
@@ -17,10 +18,11 @@ pub fn workers() -> usize {
 
 /// Runs `produce`, which hands jobs to its callback (the callback returns `false` once the
 /// writer has stopped, and producing should stop too); runs `work` on each job on one of
-/// `workers` threads; calls `emit` with the results in job order. Returns what `produce`
-/// returned.
+/// `workers` threads; calls `emit` with the results in job order. `queued` jobs per worker
+/// (and as many results) may wait in each channel. Returns what `produce` returned.
 pub fn run_ordered<J, R, T>(
     workers: usize,
+    queued: usize,
     produce: impl FnOnce(&mut dyn FnMut(J) -> bool) -> T,
     work: impl Fn(J) -> R + Sync,
     mut emit: impl FnMut(R) -> bool + Send,
@@ -30,8 +32,8 @@ where
     R: Send,
 {
     let workers = workers.max(1);
-    let (job_tx, job_rx) = sync_channel::<(u64, J)>(2 * workers);
-    let (result_tx, result_rx) = sync_channel::<(u64, R)>(2 * workers);
+    let (job_tx, job_rx) = sync_channel::<(u64, J)>(queued * workers);
+    let (result_tx, result_rx) = sync_channel::<(u64, R)>(queued * workers);
     // Only the workers hold the receiver: once they have all stopped, the producer's next
     // send fails instead of blocking on a full channel.
     let job_rx = Arc::new(Mutex::new(job_rx));
@@ -88,6 +90,7 @@ mod tests {
         let mut seen = Vec::new();
         let produced = run_ordered(
             4,
+            2,
             |submit| (0..200u64).take_while(|&i| submit(i)).count(),
             |i| {
                 // Later jobs finish first.
@@ -108,6 +111,7 @@ mod tests {
         let mut seen = 0;
         let produced = run_ordered(
             2,
+            1,
             |submit| (0..1_000_000u64).take_while(|&i| submit(i)).count(),
             |i| i,
             |_| {

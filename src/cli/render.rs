@@ -37,6 +37,8 @@ pub struct Args {
 /// the hand-offs between threads (2,900 context switches for the bench's 163 MB) cost 5% of
 /// the CPU; at 1 MiB, 870 switches, for 8 MB more peak memory (34 MB).
 const BATCH_BYTES: usize = 1024 * 1024;
+/// Batches waiting per worker, and rendered batches waiting for the writer.
+const QUEUED_BATCHES: usize = 2;
 /// A document still open after this many bytes is refused: memory stays bounded whatever the
 /// input (the largest transaction set the parser accepts, 32 MiB, makes about 100 MiB of JSON).
 const DOCUMENT_BYTES_MAX: usize = 256 * 1024 * 1024;
@@ -105,6 +107,7 @@ pub fn run(args: Args) -> u8 {
     let mut lines = 0u64;
     let read = run_ordered(
         workers(),
+        QUEUED_BATCHES,
         |submit| read_batches(source, first.transaction_set, DOCUMENT_BYTES_MAX, submit),
         |batch: Batch| render_batch(&renderer, &batch),
         |rendered: Rendered| {

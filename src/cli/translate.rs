@@ -32,6 +32,10 @@ pub struct Args {
 /// A batch closes at whichever comes first: this many bytes of EDI or this many sets.
 const BATCH_BYTES: usize = 128 * 1024;
 const BATCH_SETS: usize = 512;
+/// Batches waiting per worker, and translated batches waiting for the writer. One is
+/// enough to keep the workers fed, and fewer batches in flight keep the memory they touch
+/// in the cache: one measured 6-7% faster than two on the bench file, in wall and CPU time.
+const QUEUED_BATCHES: usize = 1;
 
 /// What the reader hands to the workers, in input order.
 #[allow(clippy::large_enum_variant, reason = "nearly every item is a set; boxing would allocate for each")]
@@ -74,6 +78,7 @@ pub fn run(args: Args) -> u8 {
     let mut warned = HashSet::new();
     let read = run_ordered(
         workers(),
+        QUEUED_BATCHES,
         |submit| read_batches(StreamReader::new(source, options), submit),
         |batch: Vec<Item>| translate_batch(&batch, &partners, &name),
         |translated: Translated| {
