@@ -21,7 +21,8 @@ use super::{
 pub fn write(document: &CanonicalDocument, out: &mut Vec<u8>) {
     match &document.document {
         Document::PurchaseOrder(po) => {
-            let mut stream = PurchaseOrderStream::new(out, document.partner.as_deref(), document.envelope.as_ref());
+            let envelope = document.envelope.as_ref().map(EnvelopeJson::Whole);
+            let mut stream = PurchaseOrderStream::new(out, document.partner.as_deref(), envelope);
             for line in &po.lines {
                 stream.line(po, &LineDraft::of(line));
             }
@@ -32,6 +33,32 @@ pub fn write(document: &CanonicalDocument, out: &mut Vec<u8>) {
     }
 }
 
+/// A document's envelope, for the writer: whole, or as the JSON that the transaction sets of
+/// one functional group share written once, with the two fields each set has of its own.
+#[derive(Clone, Copy)]
+pub enum EnvelopeJson<'a> {
+    Whole(&'a Envelope),
+    Shared { shared: &'a SharedEnvelopeJson, transaction_control_number: &'a str, transaction_set: &'a str },
+}
+
+/// The JSON of an envelope before and after the transaction set's control number and id.
+#[derive(Debug)]
+pub struct SharedEnvelopeJson {
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+impl SharedEnvelopeJson {
+    /// From `envelope`, whose own transaction set fields are left out.
+    pub fn new(envelope: &Envelope) -> Self {
+        let mut head = Vec::new();
+        Writer { out: &mut head }.envelope_head(envelope);
+        let mut tail = Vec::new();
+        Writer { out: &mut tail }.envelope_tail(envelope);
+        SharedEnvelopeJson { head, tail }
+    }
+}
+
 /// A purchase order written as its lines come, for a map that reads the lines after the
 /// header and never changes the header once lines have come: everything before `lines` is
 /// written with the first line, everything after at the end. What it writes is what
@@ -39,12 +66,12 @@ pub fn write(document: &CanonicalDocument, out: &mut Vec<u8>) {
 pub struct PurchaseOrderStream<'o, 'd> {
     writer: Writer<'o>,
     partner: Option<&'d str>,
-    envelope: Option<&'d Envelope>,
+    envelope: Option<EnvelopeJson<'d>>,
     lines: usize,
 }
 
 impl<'o, 'd> PurchaseOrderStream<'o, 'd> {
-    pub fn new(out: &'o mut Vec<u8>, partner: Option<&'d str>, envelope: Option<&'d Envelope>) -> Self {
+    pub fn new(out: &'o mut Vec<u8>, partner: Option<&'d str>, envelope: Option<EnvelopeJson<'d>>) -> Self {
         PurchaseOrderStream { writer: Writer { out }, partner, envelope, lines: 0 }
     }
 
@@ -200,7 +227,7 @@ impl Writer<'_> {
 
     /// The canonical document up to its purchase order's first line: `{"type":...,
     /// "document":{..."lines":[`.
-    fn head(&mut self, partner: Option<&str>, envelope: Option<&Envelope>, po: &PurchaseOrder) {
+    fn head(&mut self, partner: Option<&str>, envelope: Option<EnvelopeJson<'_>>, po: &PurchaseOrder) {
         self.raw(b"{\"type\":\"purchase_order\",\"partner\":");
         match partner {
             Some(partner) => self.string(partner),
@@ -231,7 +258,29 @@ impl Writer<'_> {
         self.out.push(b'}');
     }
 
-    fn envelope(&mut self, e: &Envelope) {
+    fn envelope(&mut self, envelope: EnvelopeJson<'_>) {
+        let (transaction_control_number, transaction_set) = match envelope {
+            EnvelopeJson::Whole(e) => {
+                self.envelope_head(e);
+                (e.transaction_control_number.as_str(), e.transaction_set.as_str())
+            }
+            EnvelopeJson::Shared { shared, transaction_control_number, transaction_set } => {
+                self.raw(&shared.head);
+                (transaction_control_number, transaction_set)
+            }
+        };
+        // Never the first field: `standard` is.
+        let first = &mut false;
+        self.field_string(first, "transaction_control_number", transaction_control_number);
+        self.field_string(first, "transaction_set", transaction_set);
+        match envelope {
+            EnvelopeJson::Whole(e) => self.envelope_tail(e),
+            EnvelopeJson::Shared { shared, .. } => self.raw(&shared.tail),
+        }
+    }
+
+    /// An envelope's fields before `transaction_control_number`, from the opening brace.
+    fn envelope_head(&mut self, e: &Envelope) {
         let first = &mut true;
         self.out.push(b'{');
         self.key(first, "standard");
@@ -252,8 +301,11 @@ impl Writer<'_> {
             Some(group) => self.string(group),
             None => self.raw(b"null"),
         }
-        self.field_string(first, "transaction_control_number", &e.transaction_control_number);
-        self.field_string(first, "transaction_set", &e.transaction_set);
+    }
+
+    /// An envelope's fields after `transaction_set`, to the closing brace.
+    fn envelope_tail(&mut self, e: &Envelope) {
+        let first = &mut false;
         self.opt_string(first, "application_sender", &e.application_sender);
         self.opt_string(first, "application_receiver", &e.application_receiver);
         if e.test {

@@ -23,7 +23,7 @@ use crossdock_parsers::{ControlNumbers, Location, Segment, TransactionSet};
 
 use elements::Elements;
 
-use crate::canonical::json_writer::PurchaseOrderStream;
+use crate::canonical::json_writer::{EnvelopeJson, PurchaseOrderStream, SharedEnvelopeJson};
 use crate::canonical::{
     CanonicalDocument, Document, DocumentKind, Envelope, Extension, ExtensionElement, QualifiedId, Standard,
 };
@@ -103,7 +103,7 @@ pub fn translate_to_json(
 }
 
 /// The translation of a set; with `json`, an X12 850 is written there as it is read, and the
-/// document returned has no lines (`true` beside it says so).
+/// document returned has no lines, envelope or partner (`true` beside it says so).
 fn translate_with(
     set: &TransactionSet<'_>,
     partner: PartnerContext<'_>,
@@ -117,21 +117,31 @@ fn translate_with(
     let standard = Standard::from(set.interchange().standard());
     let shared = envelopes.shared(set);
     let mut cx = SetContext::new(set, shared, partner.xref);
-    let envelope = envelopes.envelope(set);
     let segments: Vec<(u32, Segment<'_>)> =
         set.body().enumerate().map(|(i, segment)| ((i + 2) as u32, segment)).collect();
-    let mut written = false;
+    if let (Standard::X12, DocumentKind::PurchaseOrder, Some(out)) = (standard, kind, json) {
+        // Written as it is read, with the envelope from the JSON its group shares: the
+        // document returned has no lines and no envelope.
+        let control_number = set.control_number();
+        let envelope = EnvelopeJson::Shared {
+            shared: envelopes.shared(set).json(),
+            transaction_control_number: &control_number,
+            transaction_set: &id,
+        };
+        let mut stream = PurchaseOrderStream::new(out, partner.id, Some(envelope));
+        let po = x12_inbound::purchase_order(&mut cx, &segments, Some(&mut stream));
+        stream.finish(&po);
+        return outcome(
+            set,
+            cx,
+            CanonicalDocument { partner: None, envelope: None, document: Document::PurchaseOrder(po) },
+        )
+        .map(|document| (document, true));
+    }
     let document = match (standard, kind) {
-        (Standard::X12, DocumentKind::PurchaseOrder) => match json {
-            Some(out) => {
-                let mut stream = PurchaseOrderStream::new(out, partner.id, Some(&envelope));
-                let po = x12_inbound::purchase_order(&mut cx, &segments, Some(&mut stream));
-                stream.finish(&po);
-                written = true;
-                Document::PurchaseOrder(po)
-            }
-            None => Document::PurchaseOrder(x12_inbound::purchase_order(&mut cx, &segments, None)),
-        },
+        (Standard::X12, DocumentKind::PurchaseOrder) => {
+            Document::PurchaseOrder(x12_inbound::purchase_order(&mut cx, &segments, None))
+        }
         (Standard::X12, DocumentKind::PurchaseOrderAck) => {
             Document::PurchaseOrderAck(x12_inbound::purchase_order_ack(&mut cx, &segments))
         }
@@ -146,13 +156,17 @@ fn translate_with(
             Document::ShipNotice(edifact_inbound::ship_notice(&mut cx, &segments))
         }
     };
+    let envelope = Some(envelopes.envelope(set));
+    outcome(set, cx, CanonicalDocument { partner: partner.id.map(str::to_owned), envelope, document })
+        .map(|document| (document, false))
+}
+
+/// `document`, or the errors that refuse it: the set's syntax errors, or the map's.
+fn outcome(set: &TransactionSet<'_>, cx: SetContext<'_>, document: CanonicalDocument) -> Outcome<CanonicalDocument> {
     if !cx.errors.is_empty() || !set.errors().is_empty() {
         return Outcome::Rejected { errors: cx.errors };
     }
-    Outcome::Translated((
-        CanonicalDocument { partner: partner.id.map(str::to_owned), envelope: Some(envelope), document },
-        written,
-    ))
+    Outcome::Translated(document)
 }
 
 /// Checks rendered segments (a transaction set written with `delimiters`, header to trailer)
@@ -301,10 +315,12 @@ struct SharedEnvelope {
     interchange_control_number: Option<String>,
     /// The group's application sender as it stands, empty or not.
     application_sender: Option<String>,
+    /// `envelope` as JSON, once a set is written straight to JSON.
+    json: Option<SharedEnvelopeJson>,
 }
 
 impl Envelopes {
-    fn shared(&mut self, set: &TransactionSet<'_>) -> &SharedEnvelope {
+    fn shared(&mut self, set: &TransactionSet<'_>) -> &mut SharedEnvelope {
         let interchange = set.interchange();
         let header = interchange.header().map(|h| h.raw()).unwrap_or_default();
         let group = set.group().map(|g| g.header().raw()).unwrap_or_default();
@@ -380,7 +396,11 @@ impl SharedEnvelope {
             test: interchange.is_test(),
         };
         let application_sender = group.map(|g| g.application_sender().into_owned());
-        SharedEnvelope { envelope, interchange_control_number, application_sender }
+        SharedEnvelope { envelope, interchange_control_number, application_sender, json: None }
+    }
+
+    fn json(&mut self) -> &SharedEnvelopeJson {
+        self.json.get_or_insert_with(|| SharedEnvelopeJson::new(&self.envelope))
     }
 }
 
