@@ -14,31 +14,46 @@ use std::ops::Index;
 pub(crate) const MAX_CUT: usize = 32;
 
 pub(crate) struct Elements<'a> {
-    texts: Texts<'a>,
+    /// Element `i` is `text[spans[i].0..spans[i].1]` (empty past `MAX_CUT`).
+    text: &'a str,
+    spans: [(u16, u16); MAX_CUT],
+    /// The texts, when they were decoded rather than cut (then `text` and `spans` are unused).
+    decoded: Option<Vec<Cow<'a, str>>>,
     /// Elements in the segment, trailing empty ones included, as `Segment::element_texts`
     /// counts them.
     count: usize,
 }
 
-enum Texts<'a> {
-    /// Element `i` is `text[spans[i].0..spans[i].1]`; the spans of elements the definition
-    /// does not have stay `(0, 0)`, empty, as those elements must be.
-    Cut {
-        text: &'a str,
-        spans: [(u16, u16); MAX_CUT],
-    },
-    Decoded(Vec<Cow<'a, str>>),
-}
-
 impl<'a> Elements<'a> {
+    /// No elements: room for a segment to be cut into (`validate::x12_cut_into`).
+    pub(crate) fn new() -> Self {
+        Elements { text: "", spans: [(0, 0); MAX_CUT], decoded: None, count: 0 }
+    }
+
     /// `text` cut at `spans`, which give `count` elements' places (those past `MAX_CUT`
     /// empty).
+    #[cfg(test)]
     pub(crate) fn cut(text: &'a str, spans: [(u16, u16); MAX_CUT], count: usize) -> Self {
-        Elements { texts: Texts::Cut { text, spans }, count }
+        Elements { text, spans, decoded: None, count }
     }
 
     pub(crate) fn decoded(texts: Vec<Cow<'a, str>>) -> Self {
-        Elements { count: texts.len(), texts: Texts::Decoded(texts) }
+        Elements { text: "", spans: [(0, 0); MAX_CUT], count: texts.len(), decoded: Some(texts) }
+    }
+
+    /// Starts cutting `text` into these elements. Gives the places, which the cut sets for
+    /// every element it finds (an earlier cut's are left) before `cut_done` says how many.
+    #[inline]
+    pub(crate) fn start_cut(&mut self, text: &'a str) -> &mut [(u16, u16); MAX_CUT] {
+        self.text = text;
+        self.decoded = None;
+        self.count = 0;
+        &mut self.spans
+    }
+
+    #[inline]
+    pub(crate) fn cut_done(&mut self, count: usize) {
+        self.count = count;
     }
 
     #[inline]
@@ -71,12 +86,12 @@ impl<'a> Elements<'a> {
         if index >= self.count {
             return None;
         }
-        match &self.texts {
-            Texts::Cut { text, spans } => match spans.get(index) {
-                Some(&(start, end)) => text.get(usize::from(start)..usize::from(end)).map(Ok),
+        match &self.decoded {
+            None => match self.spans.get(index) {
+                Some(&(start, end)) => self.text.get(usize::from(start)..usize::from(end)).map(Ok),
                 None => Some(Ok("")),
             },
-            Texts::Decoded(texts) => texts.get(index).map(Err),
+            Some(texts) => texts.get(index).map(Err),
         }
     }
 

@@ -32,12 +32,22 @@ pub(crate) fn x12(
 /// rules as `x12_problems`. Gives the elements when the segment has no problem; `None` when
 /// it has any, or is too long or too wide to cut in place, and then `x12_problems` says what
 /// (the maps' slow path). Nearly every segment a partner sends takes only this pass.
+#[cfg(test)]
 pub(crate) fn x12_cut<'a>(def: &SegmentDef, text: &'a str, separator: u8) -> Option<Elements<'a>> {
+    let mut elements = Elements::new();
+    x12_cut_into(def, text, separator, &mut elements).then_some(elements)
+}
+
+/// `x12_cut` into `elements`, which the maps keep and fill in place: `Elements` is 170
+/// bytes, and copying one out right after its places were written, two bytes at a time,
+/// cost more than the copy's size (the reads wait for the writes). Whether the segment
+/// passed; when it did not, `elements` holds no meaning.
+pub(crate) fn x12_cut_into<'a>(def: &SegmentDef, text: &'a str, separator: u8, elements: &mut Elements<'a>) -> bool {
     let defined = def.elements.len();
     if defined > MAX_CUT || text.len() > usize::from(u16::MAX) {
-        return None;
+        return false;
     }
-    let mut cut = Cut { def, text, spans: [(0, 0); MAX_CUT], present: 0, count: 0, start: 0 };
+    let mut cut = Cut { def, text, spans: elements.start_cut(text), present: 0, count: 0, start: 0 };
     // The separators, eight bytes at a time: the exact mask has the high bit of each byte
     // equal to `separator` (no borrow runs between bytes, unlike `escape_mask`'s test).
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
@@ -49,7 +59,7 @@ pub(crate) fn x12_cut<'a>(def: &SegmentDef, text: &'a str, separator: u8) -> Opt
         let mut found = !(((x & LOW7) + LOW7) | x | LOW7);
         while found != 0 {
             if !cut.ends_at(base + (found.trailing_zeros() / 8) as usize) {
-                return None;
+                return false;
             }
             found &= found - 1;
         }
@@ -57,16 +67,16 @@ pub(crate) fn x12_cut<'a>(def: &SegmentDef, text: &'a str, separator: u8) -> Opt
     }
     for (at, &byte) in words.remainder().iter().enumerate() {
         if byte == separator && !cut.ends_at(base + at) {
-            return None;
+            return false;
         }
     }
     // The text's end ends the last element.
     if !cut.ends_at(text.len()) {
-        return None;
+        return false;
     }
     let present = cut.present;
     if def.mandatory & !present != 0 {
-        return None;
+        return false;
     }
     // `present` has at most `MAX_CUT` bits, so it is never the empty memo's `u64::MAX`.
     if def.notes_held_with.load(Ordering::Relaxed) != present {
@@ -76,19 +86,21 @@ pub(crate) fn x12_cut<'a>(def: &SegmentDef, text: &'a str, separator: u8) -> Opt
             .zip(&def.note_elements)
             .all(|(note, &(elements, first))| !broken(note, present & elements, elements, first));
         if !held {
-            return None;
+            return false;
         }
         def.notes_held_with.store(present, Ordering::Relaxed);
     }
-    Some(Elements::cut(text, cut.spans, cut.count))
+    let count = cut.count;
+    elements.cut_done(count);
+    true
 }
 
 /// `x12_cut`'s state: where the elements cut so far are, which have a text, and where the
 /// next one starts.
-struct Cut<'d, 'a> {
+struct Cut<'d, 'a, 's> {
     def: &'d SegmentDef,
     text: &'a str,
-    spans: [(u16, u16); MAX_CUT],
+    spans: &'s mut [(u16, u16); MAX_CUT],
     /// Element 1 in bit 0.
     present: u64,
     /// Elements cut so far.
@@ -96,19 +108,21 @@ struct Cut<'d, 'a> {
     start: usize,
 }
 
-impl Cut<'_, '_> {
+impl Cut<'_, '_, '_> {
     /// The next element ends at `end` (a separator, or the text's end): whether it passes.
     #[inline(always)]
     fn ends_at(&mut self, end: usize) -> bool {
         let (index, start) = (self.count, self.start);
         self.count += 1;
         self.start = end + 1;
+        // Both fit: the text is at most `u16::MAX` long.
+        if let Some(span) = self.spans.get_mut(index) {
+            *span = (start as u16, end as u16);
+        }
         let Some(element) = self.def.elements.get(index) else {
             // Past the definition only empty elements are allowed.
             return end == start;
         };
-        // Both fit: the text is at most `u16::MAX` long.
-        self.spans[index] = (start as u16, end as u16);
         if end == start {
             return true;
         }
@@ -618,12 +632,29 @@ mod tests {
             let texts: Vec<Cow<'_, str>> = text.split('*').map(Cow::Borrowed).collect();
             let mut passes = true;
             x12_problems(def, &texts, |_| passes = false);
+            let expected: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
             for _ in 0..2 {
                 let cut = x12_cut(def, &text, b'*');
                 prop_assert_eq!(cut.is_some(), passes, "{} {:?}", def.tag, text);
                 if let Some(cut) = cut {
-                    prop_assert_eq!(cut.iter().collect::<Vec<_>>(), texts.iter().map(|t| t.as_ref()).collect::<Vec<_>>());
+                    prop_assert_eq!(cut.iter().collect::<Vec<_>>(), expected.clone());
                 }
+            }
+            // Into elements that held the widest segment before (every place set), or
+            // decoded texts.
+            let widest = *defs.iter().max_by_key(|d| d.elements.len()).unwrap();
+            let wide: Vec<String> = widest.elements.iter().map(|element| value_of(element, 0)).collect();
+            let wide = wide.join("*");
+            let mut reused = Elements::new();
+            prop_assert!(x12_cut_into(widest, &wide, b'*', &mut reused), "{}", wide);
+            prop_assert_eq!(x12_cut_into(def, &text, b'*', &mut reused), passes);
+            if passes {
+                prop_assert_eq!(reused.iter().collect::<Vec<_>>(), expected.clone());
+            }
+            let mut reused = Elements::decoded(vec![Cow::Borrowed("DECODED"); 3]);
+            prop_assert_eq!(x12_cut_into(def, &text, b'*', &mut reused), passes);
+            if passes {
+                prop_assert_eq!(reused.iter().collect::<Vec<_>>(), expected);
             }
         }
 

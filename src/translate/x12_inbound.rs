@@ -27,17 +27,26 @@ type Seg<'a> = (u32, Segment<'a>);
 /// cut (`validate::x12_cut`); any other is read into texts and checked by `validate::x12`,
 /// which reports what is wrong.
 fn checked<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef) -> Option<Elements<'a>> {
+    let mut elements = Elements::new();
+    checked_into(cx, seg, def, &mut elements).then_some(elements)
+}
+
+/// `checked` into `elements`, for the maps of the segments every line has (PO1, PID, PO4):
+/// they cut into one `Elements` of their own rather than have one copied to them
+/// (`validate::x12_cut_into`). Whether the segment is valid.
+fn checked_into<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef, elements: &mut Elements<'a>) -> bool {
     let segment = &seg.1;
-    // Returned as the cut returned it: `Elements` is 150 bytes, and each move of it a memcpy.
-    let cut = match segment.plain_text() {
-        Some(text) => validate::x12_cut(def, text, segment.delimiters().element),
-        None => None,
-    };
-    if cut.is_some() {
-        return cut;
+    if let Some(text) = segment.plain_text() {
+        if validate::x12_cut_into(def, text, segment.delimiters().element, elements) {
+            return true;
+        }
     }
     let values = texts(segment);
-    validate::x12(cx, segment, seg.0, def, &values).then(|| Elements::decoded(values))
+    let valid = validate::x12(cx, segment, seg.0, def, &values);
+    if valid {
+        *elements = Elements::decoded(values);
+    }
+    valid
 }
 
 fn decimal(values: &Elements<'_>, position: usize) -> Option<Decimal> {
@@ -213,8 +222,11 @@ fn item_ids<'a>(cx: &SetContext<'_>, v: &Elements<'a>, from: usize, to: usize, i
 
 /// PO4 as packaging details, when it holds nothing beyond PO413.
 fn packaging<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>) -> Option<PackagingDraft<'a>> {
-    let checked = checked(cx, seg, &d::PO4);
-    let v = checked.as_ref()?;
+    let mut elements = Elements::new();
+    if !checked_into(cx, seg, &d::PO4, &mut elements) {
+        return None;
+    }
+    let v = &elements;
     only(v, |i| i <= 13).then(|| PackagingDraft {
         pack: number(v, 1),
         size: number(v, 2),
@@ -446,8 +458,11 @@ fn complete_line<'a>(
 
 /// PO1 into `line`, a clear draft; `false` (the line stays empty) when it is invalid.
 fn po1<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, line: &mut LineDraft<'a>) -> bool {
-    let checked = checked(cx, seg, &d::PO1);
-    let Some(v) = checked.as_ref() else { return false };
+    let mut elements = Elements::new();
+    if !checked_into(cx, seg, &d::PO1, &mut elements) {
+        return false;
+    }
+    let v = &elements;
     let uom_code = text(v, 3);
     line.line_number = text(v, 1);
     line.quantity = number(v, 2);
@@ -478,8 +493,11 @@ fn line_segment<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, line: &mut LineDraft
 
 /// PID*F****text: a free-form description.
 fn description<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>) -> Option<Cow<'a, str>> {
-    let checked = checked(cx, seg, &d::PID);
-    let v = checked.as_ref()?;
+    let mut elements = Elements::new();
+    if !checked_into(cx, seg, &d::PID, &mut elements) {
+        return None;
+    }
+    let v = &elements;
     (&v[0] == "F" && only(v, |i| i == 1 || i == 5)).then(|| text(v, 5)).flatten()
 }
 
