@@ -707,6 +707,12 @@ mod tests {
                 assert_eq!(application, set.group().map(|g| g.application_sender()).as_deref());
                 let remembered = envelopes.envelope(&set);
                 assert_eq!(remembered, Envelopes::default().envelope(&set), "set at byte {}", set.offset());
+                // The JSON of an 850 takes its envelope from the JSON its group shares.
+                let (mut shared, mut alone) = (Vec::new(), Vec::new());
+                let partner = PartnerContext::default();
+                translate_to_json(&set, partner, &mut envelopes, &mut shared);
+                translate_to_json(&set, partner, &mut Envelopes::default(), &mut alone);
+                assert_eq!(String::from_utf8_lossy(&shared), String::from_utf8_lossy(&alone));
                 seen.push((remembered.interchange_control_number, remembered.test, remembered.version));
                 groups.extend(remembered.group_control_number);
             }
@@ -718,5 +724,45 @@ mod tests {
         assert!(seen.iter().any(|(_, _, version)| version == "D96A"), "{seen:?}");
         assert!(seen.iter().any(|(_, _, version)| version == "D01B"), "{seen:?}");
         assert!(["101", "103"].iter().all(|g| groups.contains(&g.to_string())), "{groups:?}");
+    }
+
+    #[test]
+    fn a_segment_kept_whole_is_validated_all_the_same() {
+        // The first line gets two PO4s. The second is kept whole, but its pack is not a
+        // number: the set is refused, at that segment, on both routes.
+        let x12 = include_str!("../../tests/fixtures/edi/crossdock_850_5010.edi");
+        let po1 = x12.find("PO1*").expect("a line");
+        let end = po1 + x12[po1..].find('~').expect("a terminator") + 1;
+        let se = x12.find("SE*").expect("a trailer") + 3;
+        let count: u32 = x12[se..].split('*').next().and_then(|n| n.parse().ok()).expect("a count");
+        let input = format!(
+            "{}PO4*1*12*EA~PO4*X*12*EA~{}SE*{}{}",
+            &x12[..end],
+            &x12[end..se - 3],
+            count + 2,
+            &x12[se + count.to_string().len()..]
+        );
+        // ISA and GS come before ST, position 1: the second PO4 stands where PO1's
+        // terminator is counted from the file's start.
+        let position = x12[..end].matches('~').count() as u32;
+        let mut reader = Reader::new(input.as_bytes(), ParseOptions::default());
+        let mut sets = 0;
+        while let Some(event) = reader.next() {
+            let Event::TransactionSet(set) = event else { continue };
+            sets += 1;
+            assert!(set.errors().is_empty(), "{:?}", set.errors());
+            let Outcome::Rejected { errors } = translate(&set, PartnerContext::default(), &mut Envelopes::default())
+            else {
+                panic!("translated");
+            };
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].location.segment_position, Some(position), "{errors:?}");
+            assert_eq!(errors[0].location.segment_tag.map(|t| t.to_string()).as_deref(), Some("PO4"));
+            let mut json = Vec::new();
+            let outcome = translate_to_json(&set, PartnerContext::default(), &mut Envelopes::default(), &mut json);
+            assert!(matches!(outcome, Outcome::Rejected { errors: ref e } if e.len() == 1), "{outcome:?}");
+            assert!(json.is_empty());
+        }
+        assert_eq!(sets, 1);
     }
 }

@@ -222,26 +222,38 @@ fn item_ids<'a>(cx: &SetContext<'_>, v: &Elements<'a>, from: usize, to: usize, i
 
 /// PO4 as packaging details, when it holds nothing beyond PO413.
 fn packaging<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>) -> Option<PackagingDraft<'a>> {
+    let mut packaging = None;
+    packaging_into(cx, seg, &mut packaging);
+    packaging
+}
+
+/// `packaging` into `slot` when it is empty; `false` (the segment kept whole) when it is
+/// not, or the PO4 is invalid or holds more. Filled in place: a draft returned, 400 bytes,
+/// was copied right after its fields were written. The segment is validated either way.
+fn packaging_into<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, slot: &mut Option<PackagingDraft<'a>>) -> bool {
     let mut elements = Elements::new();
     if !checked_into(cx, seg, &d::PO4, &mut elements) {
-        return None;
+        return false;
     }
     let v = &elements;
-    only(v, |i| i <= 13).then(|| PackagingDraft {
-        pack: number(v, 1),
-        size: number(v, 2),
-        size_uom: text(v, 3),
-        packaging_code: text(v, 4),
-        weight_qualifier: text(v, 5),
-        gross_weight: number(v, 6),
-        weight_uom: text(v, 7),
-        gross_volume: number(v, 8),
-        volume_uom: text(v, 9),
-        length: number(v, 10),
-        width: number(v, 11),
-        height: number(v, 12),
-        dimension_uom: text(v, 13),
-    })
+    if slot.is_some() || !only(v, |i| i <= 13) {
+        return false;
+    }
+    let p = slot.insert(PackagingDraft::default());
+    p.pack = number(v, 1);
+    p.size = number(v, 2);
+    p.size_uom = text(v, 3);
+    p.packaging_code = text(v, 4);
+    p.weight_qualifier = text(v, 5);
+    p.gross_weight = number(v, 6);
+    p.weight_uom = text(v, 7);
+    p.gross_volume = number(v, 8);
+    p.volume_uom = text(v, 9);
+    p.length = number(v, 10);
+    p.width = number(v, 11);
+    p.height = number(v, 12);
+    p.dimension_uom = text(v, 13);
+    true
 }
 
 /// DTM with a date and nothing else: `(qualifier, date, time)`.
@@ -481,7 +493,7 @@ fn po1<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, line: &mut LineDraft<'a>) -> 
 fn line_segment<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, line: &mut LineDraft<'a>) -> bool {
     match seg.1.tag().as_bytes() {
         b"PID" => description(cx, seg).is_some_and(|text| set_once(&mut line.description, text)),
-        b"PO4" => packaging(cx, seg).is_some_and(|p| set_once(&mut line.packaging, p)),
+        b"PO4" => packaging_into(cx, seg, &mut line.packaging),
         b"DTM" => match date_time(cx, seg, false) {
             Some((q, date, _)) if q == "002" => set_once(&mut line.requested_delivery_date, Cow::Owned(date)),
             _ => false,
