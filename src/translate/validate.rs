@@ -38,7 +38,7 @@ pub(crate) fn x12_cut<'a>(def: &SegmentDef, text: &'a str, separator: u8) -> Opt
     x12_cut_into(def, text, separator, &mut elements).then_some(elements)
 }
 
-/// `x12_cut` into `elements`, which the maps keep and fill in place: `Elements` is 170
+/// `x12_cut` into `elements`, which the maps keep and fill in place: `Elements` is 176
 /// bytes, and copying one out right after its places were written, two bytes at a time,
 /// cost more than the copy's size (the reads wait for the writes). Whether the segment
 /// passed; when it did not, `elements` holds no meaning.
