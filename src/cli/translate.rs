@@ -34,7 +34,8 @@ const BATCH_BYTES: usize = 128 * 1024;
 const BATCH_SETS: usize = 512;
 /// Batches waiting per worker, and translated batches waiting for the writer. One is
 /// enough to keep the workers fed, and fewer batches in flight keep the memory they touch
-/// in the cache: one measured 6-7% faster than two on the bench file, in wall and CPU time.
+/// in the cache: one measured 2-6% faster than two on the bench file, in wall and CPU time
+/// (three alternated runs of twenty-five pairs).
 const QUEUED_BATCHES: usize = 1;
 
 /// What the reader hands to the workers, in input order.

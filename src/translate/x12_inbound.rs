@@ -24,7 +24,7 @@ type Seg<'a> = (u32, Segment<'a>);
 
 /// Validates a mapped segment and returns its element texts, or `None` (after recording the
 /// errors) when it is invalid. A segment of plain text with no problem is checked as it is
-/// cut (`validate::x12_cut`); any other is read into texts and checked by `validate::x12`,
+/// cut (`validate::x12_cut_into`); any other is read into texts and checked by `validate::x12`,
 /// which reports what is wrong.
 fn checked<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, def: &SegmentDef) -> Option<Elements<'a>> {
     let mut elements = Elements::new();
@@ -228,7 +228,7 @@ fn packaging<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>) -> Option<PackagingDraf
 }
 
 /// `packaging` into `slot` when it is empty; `false` (the segment kept whole) when it is
-/// not, or the PO4 is invalid or holds more. Filled in place: a draft returned, 400 bytes,
+/// not, or the PO4 is invalid or holds more. Filled in place: a draft returned, 300 bytes,
 /// was copied right after its fields were written. The segment is validated either way.
 fn packaging_into<'a>(cx: &mut SetContext<'_>, seg: &Seg<'a>, slot: &mut Option<PackagingDraft<'a>>) -> bool {
     let mut elements = Elements::new();
