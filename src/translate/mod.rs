@@ -124,7 +124,7 @@ fn translate_with(
         // document returned has no lines and no envelope.
         let control_number = set.control_number();
         let envelope = EnvelopeJson::Shared {
-            shared: envelopes.shared(set).json(),
+            shared: shared.json(),
             transaction_control_number: &control_number,
             transaction_set: &id,
         };
