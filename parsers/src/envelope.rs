@@ -6,6 +6,7 @@
 //! borrowed from the input.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use crate::delimiters::{Delimiters, Standard};
 use crate::error::Error;
@@ -91,7 +92,7 @@ pub struct PartyId<'a> {
 }
 
 /// An interchange header: ISA, or UNB with the UNA that preceded it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interchange {
     pub(crate) standard: Standard,
     pub(crate) delimiters: Delimiters,
@@ -191,7 +192,7 @@ pub(crate) fn trim_cow(text: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 /// A functional group header: GS or UNG.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
     pub(crate) standard: Standard,
     pub(crate) header: SegmentBuf,
@@ -379,13 +380,27 @@ impl TransactionSet<'_> {
     /// An owned copy that can outlive the reader's buffer, e.g. to be translated on another
     /// thread while the reader goes on. Copies the set's bytes once.
     pub fn to_owned_set(&self) -> OwnedTransactionSet {
+        self.to_owned_set_after(None)
+    }
+
+    /// `to_owned_set`, sharing the interchange and group headers with `previous` (the set
+    /// copied before it) when they are the same: the sets of one group then hold one copy.
+    pub fn to_owned_set_after(&self, previous: Option<&OwnedTransactionSet>) -> OwnedTransactionSet {
         let (base, buf) = match (self.spans.first(), self.byte_range()) {
             (Some(first), Some((from, to))) => (first.start, self.buf.get(from..to).unwrap_or_default().to_vec()),
             _ => (self.base, Vec::new()),
         };
+        let interchange = match previous {
+            Some(previous) if *previous.interchange == *self.interchange => Arc::clone(&previous.interchange),
+            _ => Arc::new(self.interchange.clone()),
+        };
+        let group = match (previous.and_then(|p| p.group.as_ref()), self.group) {
+            (Some(previous), Some(group)) if **previous == *group => Some(Arc::clone(previous)),
+            (_, group) => group.map(|group| Arc::new(group.clone())),
+        };
         OwnedTransactionSet {
-            interchange: self.interchange.clone(),
-            group: self.group.cloned(),
+            interchange,
+            group,
             header: SegmentBuf::from_segment(&self.header),
             trailer: self.trailer.as_ref().map(SegmentBuf::from_segment),
             spans: self.spans.to_vec(),
@@ -401,8 +416,8 @@ impl TransactionSet<'_> {
 /// [`TransactionSet`].
 #[derive(Clone, Debug)]
 pub struct OwnedTransactionSet {
-    interchange: Interchange,
-    group: Option<Group>,
+    interchange: Arc<Interchange>,
+    group: Option<Arc<Group>>,
     header: SegmentBuf,
     trailer: Option<SegmentBuf>,
     spans: Vec<Span>,
@@ -416,7 +431,7 @@ impl OwnedTransactionSet {
     pub fn view(&self) -> TransactionSet<'_> {
         TransactionSet {
             interchange: &self.interchange,
-            group: self.group.as_ref(),
+            group: self.group.as_deref(),
             header: self.header.segment(),
             trailer: self.trailer.as_ref().map(SegmentBuf::segment),
             spans: &self.spans,

@@ -339,3 +339,41 @@ fn owned_sets_read_like_the_borrowed_ones() {
     assert_eq!(borrowed[0].4.len(), 1, "{:?}", borrowed[0].4);
     assert_eq!(owned, borrowed);
 }
+
+#[test]
+fn owned_sets_share_only_the_headers_they_have_in_common() {
+    // Two sets in group 1, one in group 2 of the same interchange, then one in a second
+    // interchange whose group header is the first's: each copied after the one before.
+    let first = x12("ST*850*0001~SE*2*0001~ST*850*0002~SE*2*0002~GE*2*1~GS*PO*S*R*20260101*1200*2*X*005010~\
+         ST*850*0003~SE*2*0003~GE*1*2~IEA*2*000000001~");
+    let second = x12("ST*850*0004~SE*2*0004~GE*1*1~IEA*1*000000002~").replace("*000000001*", "*000000002*");
+    let input = format!("{first}{second}");
+    let headers = |set: &crossdock_parsers::TransactionSet<'_>| {
+        (
+            set.control_number().into_owned(),
+            set.interchange().control_number().map(|c| c.into_owned()),
+            set.interchange().offset(),
+            set.group().map(|g| (g.control_number().into_owned(), g.header().offset())),
+        )
+    };
+    let (mut borrowed, mut owned) = (Vec::new(), Vec::<crossdock_parsers::OwnedTransactionSet>::new());
+    let mut reader = StreamReader::new(input.as_bytes(), ParseOptions::default()).chunk_bytes(11);
+    while let Some(event) = reader.next() {
+        if let Event::TransactionSet(set) = event.unwrap() {
+            assert!(set.errors().is_empty(), "{:?}", set.errors());
+            borrowed.push(headers(&set));
+            let copy = set.to_owned_set_after(owned.last());
+            owned.push(copy);
+        }
+    }
+    let views: Vec<_> = owned.iter().map(|set| headers(&set.view())).collect();
+    assert_eq!(views, borrowed);
+    assert_eq!(borrowed.len(), 4);
+    let shared = |a: usize, b: usize| {
+        let (a, b) = (owned[a].view(), owned[b].view());
+        (std::ptr::eq(a.interchange(), b.interchange()), std::ptr::eq(a.group().unwrap(), b.group().unwrap()))
+    };
+    assert_eq!(shared(0, 1), (true, true));
+    assert_eq!(shared(1, 2), (true, false));
+    assert_eq!(shared(2, 3), (false, false));
+}

@@ -120,7 +120,11 @@ fn read_batches<R: io::Read>(mut reader: StreamReader<R>, submit: &mut dyn FnMut
     while let Some(event) = reader.next() {
         match event? {
             Event::TransactionSet(set) => {
-                let set = set.to_owned_set();
+                let previous = batch.iter().rev().find_map(|item| match item {
+                    Item::Set(set) => Some(set),
+                    Item::Errors(_) => None,
+                });
+                let set = set.to_owned_set_after(previous);
                 bytes += set.byte_len();
                 batch.push(Item::Set(set));
             }
