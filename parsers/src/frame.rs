@@ -129,6 +129,62 @@ pub(crate) fn contains_any(bytes: &[u8], a: u8, b: u8, c: u8) -> bool {
     words.remainder().iter().any(|&x| (x == a) | (x == b) | (x == c))
 }
 
+/// The hot path's framing in one pass: the end (its terminator) of the segment at `start`
+/// when it is at most `max` bytes long and holds no line break or `third` byte (the release
+/// character, or a line break again); `None` when it does, or the buffer ends first, and the
+/// general path decides. On the short segments a body is made of, this replaced a memchr for
+/// the terminator (its setup cost more than the search) and a second pass for the rest.
+#[inline]
+pub(crate) fn plain_segment_end(buf: &[u8], start: usize, terminator: u8, third: u8, max: usize) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Bytes equal to `b` have their high bit set; the lowest set bit is always exact (a
+    // borrow only runs upwards), which is all the comparison below reads.
+    let equal = |word: u64, b: u8| {
+        let x = word ^ (LOW * u64::from(b));
+        x.wrapping_sub(LOW) & !x & HIGH
+    };
+    let window = buf.get(start..)?;
+    let window = window.get(..max.saturating_add(1)).unwrap_or(window);
+    let mut words = window.chunks_exact(8);
+    let mut base = start;
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        let ends = equal(word, terminator);
+        let other = equal(word, b'\n') | equal(word, b'\r') | equal(word, third);
+        if ends | other != 0 {
+            // `<=`: a terminator that is itself a line break ends the segment.
+            return (ends.trailing_zeros() <= other.trailing_zeros())
+                .then(|| base + ends.trailing_zeros() as usize / 8);
+        }
+        base += 8;
+    }
+    for (at, &byte) in words.remainder().iter().enumerate() {
+        if byte == terminator {
+            return Some(base + at);
+        }
+        if is_line_break(byte) || byte == third {
+            return None;
+        }
+    }
+    None
+}
+
+/// `split_tag` for a segment at `start` of `buf` that ends at `end` with no line break in it,
+/// reading its first eight bytes as one word; `None` when they are not all there or the tag
+/// is not valid, and `split_tag` says what.
+#[inline]
+pub(crate) fn split_tag_word(buf: &[u8], start: usize, end: usize, element: u8) -> Option<(Tag, usize)> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let word = u64::from_le_bytes(buf.get(start..start.checked_add(8)?)?.try_into().ok()?);
+    let x = word ^ (LOW * u64::from(element));
+    // The lowest separator is exact; past the segment's end, its end ends the tag.
+    let len = ((x.wrapping_sub(LOW) & !x & HIGH).trailing_zeros() / 8) as usize;
+    let len = len.min(end - start);
+    Some((Tag::from_word(word, len)?, len))
+}
+
 /// A segment's tag and where its elements start. `None` for an invalid tag (the caller
 /// shows the bytes before `data_start`). With `line_breaks`, wrap line breaks inside the
 /// tag are dropped.
@@ -207,6 +263,69 @@ mod tests {
         assert_eq!(find_segment_end(buf, 0, &d, 10, false), Framed::TooLong);
         assert_eq!(find_segment_end(b"ST*850", 0, &d, 5, false), Framed::TooLong);
         assert_eq!(find_segment_end(b"ST*850", 0, &d, 50, false), Framed::NeedMore);
+    }
+
+    /// What `plain_segment_end` must give, byte by byte.
+    fn plain_end_by_bytes(buf: &[u8], start: usize, terminator: u8, third: u8, max: usize) -> Option<usize> {
+        let rest = buf.get(start..)?;
+        let at = rest.iter().position(|&b| b == terminator || is_line_break(b) || b == third)?;
+        (rest[at] == terminator && at <= max).then_some(start + at)
+    }
+
+    #[test]
+    fn plain_segment_end_is_the_byte_by_byte_answer() {
+        // Every byte the answer depends on, and bytes one bit away from them (a word-at-a-time
+        // test that let a borrow or a high bit through would differ on those).
+        let alphabet = [b'~', b'\n', b'\r', b'?', b'\'', b'A', b'*', 0x7e | 0x80, 0x0a | 0x80, 0x7f, 0, 0xff];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..4000 {
+            let len = (next() % 40) as usize;
+            // Most bytes plain, so that segments run for more than a word.
+            let buf: Vec<u8> = (0..len)
+                .map(|_| match next() % 8 {
+                    0 => alphabet[(next() % alphabet.len() as u64) as usize],
+                    _ => b'A' + (next() % 26) as u8,
+                })
+                .collect();
+            let (terminator, third) = if round % 2 == 0 { (b'~', b'\n') } else { (b'\'', b'?') };
+            for start in 0..=len {
+                for max in [0, 1, 7, 8, 9, 15, 16, 17, 64] {
+                    assert_eq!(
+                        plain_segment_end(&buf, start, terminator, third, max),
+                        plain_end_by_bytes(&buf, start, terminator, third, max),
+                        "{buf:?} from {start}, max {max}"
+                    );
+                }
+            }
+        }
+        // A line break as the terminator ends the segment.
+        assert_eq!(plain_segment_end(b"ST*850\nSE", 0, b'\n', b'\n', 64), Some(6));
+        assert_eq!(plain_segment_end(b"ST*850\r\nSE", 0, b'\n', b'\n', 64), None);
+    }
+
+    #[test]
+    fn split_tag_word_reads_the_tag_split_tag_reads() {
+        let d = Delimiters::X12;
+        let samples: [&[u8]; 12] =
+            [b"PO1*1*2~", b"N1*ST~", b"SE~", b"ABCD*", b"ABCDE*1~", b"po1*1~", b"1PO*1~", b"P\xc31*~", b"A*", b"*A~", b"Z9Z9*~", b"~"];
+        for sample in samples {
+            let mut buf = sample.to_vec();
+            let end = buf.iter().position(|&b| b == b'~').unwrap_or(buf.len());
+            buf.extend_from_slice(b"PID*F*~~~~");
+            let expected = match split_tag(&buf[..end], &d, false) {
+                (Some(tag), data_start) => Some((tag, data_start)),
+                (None, _) => None,
+            };
+            assert_eq!(split_tag_word(&buf, 0, end, d.element), expected, "{:?}", String::from_utf8_lossy(sample));
+        }
+        // Fewer than eight bytes left: the caller falls back to `split_tag`.
+        assert_eq!(split_tag_word(b"N1*ST~", 0, 5, d.element), None);
     }
 
     #[test]

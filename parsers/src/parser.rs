@@ -17,7 +17,8 @@ use crate::edifact::una::{check_syntax, parse_una, Charset, UNA_LEN};
 use crate::envelope::{Event, Group, GroupEnd, Interchange, InterchangeEnd, SegmentBuf, Span, TransactionSet};
 use crate::error::{preview, Error, ErrorKind, PREVIEW_BYTES};
 use crate::frame::{
-    contains_any, count, find_segment_end, flags_for, scan, skip_filler, skip_line_breaks, split_tag, Counts, Framed,
+    count, find_segment_end, flags_for, plain_segment_end, scan, skip_filler, skip_line_breaks, split_tag,
+    split_tag_word, Counts, Framed,
 };
 use crate::location::{ControlNumbers, Location};
 use crate::options::ParseOptions;
@@ -640,17 +641,14 @@ impl Parser {
         let mut pos = self.pos;
         loop {
             pos = skip_line_breaks(buf, pos);
-            let end = match find_segment_end(buf, pos, &d, limits.segment_bytes_max, false) {
-                Framed::Segment { end } => end,
-                _ => break,
-            };
+            let Some(end) = plain_segment_end(buf, pos, d.segment, third, self.short_segment_max) else { break };
             let raw = buf.get(pos..end).unwrap_or_default();
             // A UNA starts the next EDIFACT interchange, whatever follows it: the general path
             // decides (found by fuzzing: "UNAL'" ran through here as a body segment).
-            if raw.len() > self.short_segment_max || contains_any(raw, b'\n', b'\r', third) || raw.starts_with(b"UNA") {
+            if raw.starts_with(b"UNA") {
                 break;
             }
-            let (Some(tag), data_start) = split_tag(raw, &d, false) else { break };
+            let Some((tag, data_start)) = split_tag_word(buf, pos, end, d.element) else { break };
             let offset = self.base + pos as u64;
             let end_offset = offset + raw.len() as u64;
             if self.syntax.role(tag) != Role::Body
