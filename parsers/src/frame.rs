@@ -130,20 +130,24 @@ pub(crate) fn contains_any(bytes: &[u8], a: u8, b: u8, c: u8) -> bool {
 }
 
 /// The hot path's framing in one pass: the end (its terminator) of the segment at `start`
-/// when it is at most `max` bytes long and holds no line break or `third` byte (the release
-/// character, or a line break again); `None` when it does, or the buffer ends first, and the
-/// general path decides. On the short segments a body is made of, this replaced a memchr for
-/// the terminator (its setup cost more than the search) and a second pass for the rest.
+/// when it is at most `max` bytes long and holds no control character below 0x0E (line
+/// breaks among them) and no `third` byte (the release character, or a line break again);
+/// `None` when it does, or the buffer ends first, and the general path decides. On the short
+/// segments a body is made of, this replaced a memchr for the terminator (its setup cost more
+/// than the search) and a second pass for the line breaks. Testing the control characters as
+/// one range costs half of testing CR and LF apart; a tab or other control character in a
+/// segment only sends it down the general path.
 #[inline]
 pub(crate) fn plain_segment_end(buf: &[u8], start: usize, terminator: u8, third: u8, max: usize) -> Option<usize> {
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Bytes equal to `b` have their high bit set; the lowest set bit is always exact (a
-    // borrow only runs upwards), which is all the comparison below reads.
-    let equal = |word: u64, b: u8| {
-        let x = word ^ (LOW * u64::from(b));
-        x.wrapping_sub(LOW) & !x & HIGH
-    };
+    // Bytes below `n` (n <= 0x80) have their high bit set, and zero bytes of `word ^ b` are
+    // bytes equal to `b`. The lowest set bit is always exact (a borrow only runs upwards),
+    // which is all the comparison below reads.
+    let below = |word: u64, n: u8| word.wrapping_sub(LOW * u64::from(n)) & !word & HIGH;
+    let equal = |word: u64, b: u8| below(word ^ (LOW * u64::from(b)), 1);
+    // CR and LF are below 0x0E: the third byte needs its own test only when it is not.
+    let third_apart = third >= CONTROL_BELOW;
     let window = buf.get(start..)?;
     let window = window.get(..max.saturating_add(1)).unwrap_or(window);
     let mut words = window.chunks_exact(8);
@@ -151,9 +155,12 @@ pub(crate) fn plain_segment_end(buf: &[u8], start: usize, terminator: u8, third:
     for word in &mut words {
         let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
         let ends = equal(word, terminator);
-        let other = equal(word, b'\n') | equal(word, b'\r') | equal(word, third);
+        let mut other = below(word, CONTROL_BELOW);
+        if third_apart {
+            other |= equal(word, third);
+        }
         if ends | other != 0 {
-            // `<=`: a terminator that is itself a line break ends the segment.
+            // `<=`: a terminator that is itself a control character ends the segment.
             return (ends.trailing_zeros() <= other.trailing_zeros())
                 .then(|| base + ends.trailing_zeros() as usize / 8);
         }
@@ -163,12 +170,16 @@ pub(crate) fn plain_segment_end(buf: &[u8], start: usize, terminator: u8, third:
         if byte == terminator {
             return Some(base + at);
         }
-        if is_line_break(byte) || byte == third {
+        if byte < CONTROL_BELOW || byte == third {
             return None;
         }
     }
     None
 }
+
+/// `plain_segment_end` leaves the segments with bytes below this to the general path: CR
+/// (0x0D), LF and the control characters below them.
+const CONTROL_BELOW: u8 = 0x0e;
 
 /// `split_tag` for a segment at `start` of `buf` that ends at `end` with no line break in it,
 /// reading its first eight bytes as one word; `None` when they are not all there or the tag
@@ -268,7 +279,7 @@ mod tests {
     /// What `plain_segment_end` must give, byte by byte.
     fn plain_end_by_bytes(buf: &[u8], start: usize, terminator: u8, third: u8, max: usize) -> Option<usize> {
         let rest = buf.get(start..)?;
-        let at = rest.iter().position(|&b| b == terminator || is_line_break(b) || b == third)?;
+        let at = rest.iter().position(|&b| b == terminator || b < 0x0e || b == third)?;
         (rest[at] == terminator && at <= max).then_some(start + at)
     }
 
@@ -276,7 +287,8 @@ mod tests {
     fn plain_segment_end_is_the_byte_by_byte_answer() {
         // Every byte the answer depends on, and bytes one bit away from them (a word-at-a-time
         // test that let a borrow or a high bit through would differ on those).
-        let alphabet = [b'~', b'\n', b'\r', b'?', b'\'', b'A', b'*', 0x7e | 0x80, 0x0a | 0x80, 0x7f, 0, 0xff];
+        let alphabet =
+            [b'~', b'\n', b'\r', b'?', b'\'', b'A', b'*', 0x7e | 0x80, 0x0a | 0x80, 0x7f, 0, 0xff, b'\t', 0x0e, 0x1d];
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
             state ^= state << 13;
@@ -293,7 +305,8 @@ mod tests {
                     _ => b'A' + (next() % 26) as u8,
                 })
                 .collect();
-            let (terminator, third) = if round % 2 == 0 { (b'~', b'\n') } else { (b'\'', b'?') };
+            // X12, EDIFACT, and a release character just past the control range.
+            let (terminator, third) = [(b'~', b'\n'), (b'\'', b'?'), (0x1d, 0x0e)][round % 3];
             for start in 0..=len {
                 for max in [0, 1, 7, 8, 9, 15, 16, 17, 64] {
                     assert_eq!(
@@ -307,13 +320,28 @@ mod tests {
         // A line break as the terminator ends the segment.
         assert_eq!(plain_segment_end(b"ST*850\nSE", 0, b'\n', b'\n', 64), Some(6));
         assert_eq!(plain_segment_end(b"ST*850\r\nSE", 0, b'\n', b'\n', 64), None);
+        // Control characters as delimiters (X12 allows them).
+        assert_eq!(plain_segment_end(b"PO1\x1d1\x1d2\x1cPID", 0, 0x1c, b'\n', 64), Some(7));
+        assert_eq!(plain_segment_end(b"PO1\x1d1\x07X\x1cPID", 0, 0x1c, b'\n', 64), None);
     }
 
     #[test]
     fn split_tag_word_reads_the_tag_split_tag_reads() {
         let d = Delimiters::X12;
-        let samples: [&[u8]; 12] =
-            [b"PO1*1*2~", b"N1*ST~", b"SE~", b"ABCD*", b"ABCDE*1~", b"po1*1~", b"1PO*1~", b"P\xc31*~", b"A*", b"*A~", b"Z9Z9*~", b"~"];
+        let samples: [&[u8]; 12] = [
+            b"PO1*1*2~",
+            b"N1*ST~",
+            b"SE~",
+            b"ABCD*",
+            b"ABCDE*1~",
+            b"po1*1~",
+            b"1PO*1~",
+            b"P\xc31*~",
+            b"A*",
+            b"*A~",
+            b"Z9Z9*~",
+            b"~",
+        ];
         for sample in samples {
             let mut buf = sample.to_vec();
             let end = buf.iter().position(|&b| b == b'~').unwrap_or(buf.len());
