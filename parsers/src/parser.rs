@@ -622,7 +622,7 @@ impl Parser {
     /// The hot path: the plain body segments of an open transaction set, one after another,
     /// without the general machinery. It stops, leaving `pos` at the segment, at anything that
     /// needs more care (an envelope segment, a segment long enough to be counted, a line
-    /// break or release character, a limit about to be reached, the end of the buffer); the
+    /// break, other control character or release character, a limit about to be reached, the end of the buffer); the
     /// general path then handles that segment.
     #[inline]
     fn body_run(&mut self, buf: &[u8]) {

@@ -37,8 +37,9 @@ impl Tag {
     }
 
     /// The tag in the low `len` bytes of `word` (read little-endian from the segment's start),
-    /// validated as `new` does, eight bytes at a time: the hot path reads every body
-    /// segment's tag, and the byte loops were a twentieth of the parse. `len` is 1 to 4.
+    /// validated as `new` does, its four bytes at once: the hot path reads every body
+    /// segment's tag, and the two byte loops were 4% of `crossdock translate`'s instructions.
+    /// `len` is 1 to 4.
     #[inline]
     pub(crate) fn from_word(word: u64, len: usize) -> Option<Tag> {
         const ONES: u32 = 0x0101_0101;
