@@ -111,8 +111,6 @@ pub(crate) fn scan(raw: &[u8], d: &Delimiters, short_max: usize) -> Counts {
 /// slices segments are, this beats both a memchr call's setup and a byte loop.
 #[inline]
 pub(crate) fn contains_any(bytes: &[u8], a: u8, b: u8, c: u8) -> bool {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     #[inline]
     fn has_zero_byte(v: u64) -> bool {
         v.wrapping_sub(LOW) & !v & HIGH != 0
@@ -139,13 +137,6 @@ pub(crate) fn contains_any(bytes: &[u8], a: u8, b: u8, c: u8) -> bool {
 /// segment only sends it down the general path.
 #[inline]
 pub(crate) fn plain_segment_end(buf: &[u8], start: usize, terminator: u8, third: u8, max: usize) -> Option<usize> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Bytes below `n` (n <= 0x80) have their high bit set, and zero bytes of `word ^ b` are
-    // bytes equal to `b`. The lowest set bit is always exact (a borrow only runs upwards),
-    // which is all the comparison below reads.
-    let below = |word: u64, n: u8| word.wrapping_sub(LOW * u64::from(n)) & !word & HIGH;
-    let equal = |word: u64, b: u8| below(word ^ (LOW * u64::from(b)), 1);
     // CR and LF are below 0x0E: the third byte needs its own test only when it is not.
     let third_apart = third >= CONTROL_BELOW;
     let window = buf.get(start..)?;
@@ -181,18 +172,32 @@ pub(crate) fn plain_segment_end(buf: &[u8], start: usize, terminator: u8, third:
 /// (0x0D), LF and the control characters below them.
 const CONTROL_BELOW: u8 = 0x0e;
 
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// For eight bytes read little-endian, the high bit of each byte below `n` (n <= 0x80) set.
+/// Only the lowest set bit is exact (a borrow only runs upwards), which is all the word
+/// scans here read.
+#[inline]
+fn below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(LOW * u64::from(n)) & !word & HIGH
+}
+
+/// `below`'s mask of the bytes equal to `b`.
+#[inline]
+fn equal(word: u64, b: u8) -> u64 {
+    below(word ^ (LOW * u64::from(b)), 1)
+}
+
 /// `split_tag` for a segment at `start` of `buf` that ends at `end` with no line break in it,
 /// reading its first eight bytes as one word; `None` when they are not all there or the tag
 /// is not valid, and `split_tag` says what.
 #[inline]
 pub(crate) fn split_tag_word(buf: &[u8], start: usize, end: usize, element: u8) -> Option<(Tag, usize)> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let word = u64::from_le_bytes(buf.get(start..start.checked_add(8)?)?.try_into().ok()?);
-    let x = word ^ (LOW * u64::from(element));
     // The lowest separator is exact; past the segment's end, its end ends the tag.
-    let len = ((x.wrapping_sub(LOW) & !x & HIGH).trailing_zeros() / 8) as usize;
-    let len = len.min(end - start);
+    let len = (equal(word, element).trailing_zeros() / 8) as usize;
+    let len = len.min(end.saturating_sub(start));
     Some((Tag::from_word(word, len)?, len))
 }
 
