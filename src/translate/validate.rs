@@ -154,7 +154,7 @@ pub(crate) struct Problem<'v> {
 }
 
 /// What `x12` checks, each problem handed to `report` in order: the same rules for a segment
-/// read from bytes and for a rendered one judged from its tree (`x12_body_verdict`). Runs on
+/// read from bytes and for a rendered one read back (`check_rendered`). Runs on
 /// every mapped segment, so it allocates only when it reports.
 pub(crate) fn x12_problems<'v>(def: &SegmentDef, values: &'v [Cow<'_, str>], mut report: impl FnMut(Problem<'v>)) {
     // Elements reported so far: a conditional element already reported is not reported again.
