@@ -7,9 +7,11 @@
 //! - `crossdock translate` of the file to canonical JSON (/dev/null), the release binary;
 //! - `crossdock render` of that canonical JSON back to the partner's X12 (/dev/null).
 //!
-//! Five rounds run the three in turn (so a slower minute of the machine falls on all three);
-//! the median of each is reported. MB/s counts the EDI bytes (input for parsing and
-//! translating, output for rendering).
+//! Nine rounds run the three in turn (so a slower minute of the machine falls on all three);
+//! the median time of each is reported, and for translate also the median of the nine
+//! rounds' own ratios to the baseline: on a shared machine whose speed moves from minute to
+//! minute, the ratio within a round compares the two in the same minute. MB/s counts the EDI
+//! bytes (input for parsing and translating, output for rendering).
 
 #[path = "../parsers/benches/generate/mod.rs"]
 mod generate;
@@ -19,7 +21,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 5;
+const RUNS: usize = 9;
 
 /// The median wall time and the median CPU time of runs.
 fn median(runs: &[(Duration, Duration)]) -> (Duration, Duration) {
@@ -107,6 +109,9 @@ fn main() {
     let ((baseline, baseline_cpu), (translate, translate_cpu), (render, render_cpu)) =
         (median(&baselines), median(&translates), median(&renders));
 
+    // Each round's translate against its own baseline, by wall time.
+    let ratios: Vec<f64> =
+        baselines.iter().zip(&translates).map(|(b, t)| b.0.as_secs_f64() / t.0.as_secs_f64()).collect();
     let documents = std::fs::read_to_string(&json_path).unwrap().lines().count();
     println!();
     println!(
@@ -137,5 +142,13 @@ fn main() {
         render.as_secs_f64(),
         r / base,
         render_cpu.as_secs_f64()
+    );
+    println!();
+    let mut sorted = ratios.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "translate against the baseline, round by round: median {:.2}x (rounds in order: {})",
+        sorted[sorted.len() / 2],
+        ratios.iter().map(|r| format!("{r:.2}x")).collect::<Vec<_>>().join(", ")
     );
 }
