@@ -222,6 +222,13 @@ impl SegmentWriter<'_> {
     }
 
     fn element(&mut self, tag: &str, position: usize, element: &Element) -> Result<(), WriteError> {
+        // One repetition of one component, nearly every element: straight to its value,
+        // without walking the two lists.
+        if let [components] = element.0.as_slice() {
+            if let [value] = components.as_slice() {
+                return self.value(tag, position, value);
+            }
+        }
         for (r, repetition) in element.0.iter().enumerate() {
             if r > 0 {
                 let rep = self
