@@ -40,18 +40,48 @@ fn once(seen: &mut u64, bit: u32) -> Option<()> {
     Some(())
 }
 
-/// An object's fields: each key, its bit in `seen` (serde refuses a key given twice), an
-/// optional condition, and how its value is read. Any other key is left to serde.
+/// An object of known fields, read with `keyed_object`: each key, its bit in `seen` (serde
+/// refuses a key given twice; a field's bit is its place in the list), an optional condition,
+/// and how its value is read, with the cursor named `$c`. Any other key is left to serde.
 macro_rules! fields {
-    ($key:expr, $seen:ident, { $($name:literal $bit:literal $(if $guard:expr)? => $read:expr,)* }) => {
-        match $key {
-            $($name $(if $guard)? => {
-                once(&mut $seen, $bit)?;
-                $read;
-            })*
-            _ => return None,
-        }
-    };
+    ($cursor:expr, $c:ident, $seen:ident, { $($name:literal $bit:literal $(if $guard:expr)? => $read:expr,)* }) => {{
+        const KEYS: &[&str] = &[$($name),*];
+        // A field's bit is its place in KEYS, which `keyed_object` hands over.
+        const _: () = {
+            let bits = [$($bit),*];
+            let mut i = 0;
+            while i < bits.len() {
+                assert!(bits[i] == i);
+                i += 1;
+            }
+        };
+        $cursor.keyed_object(KEYS, |$c, place| {
+            match place {
+                $($bit $(if $guard)? => {
+                    once(&mut $seen, $bit)?;
+                    $read;
+                })*
+                _ => return None,
+            }
+            Some(())
+        })
+    }};
+}
+
+/// Whether `a` and `b` hold the same bytes: for a key of a few bytes, words compared (the
+/// last one overlapping) rather than a call to memcmp.
+fn same_short(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| s.get(at..at + 8).map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+    let half = |s: &[u8], at: usize| s.get(at..at + 4).map(|w| u32::from_le_bytes(w.try_into().unwrap_or_default()));
+    match n {
+        0..4 => a.iter().zip(b).all(|(x, y)| x == y),
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => (0..n - 8).step_by(8).all(|at| word(a, at) == word(b, at)) && word(a, n - 8) == word(b, n - 8),
+    }
 }
 
 impl<'a> Cursor<'a> {
@@ -215,6 +245,57 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// An object of the fields `keys` names, each handed to `field` by its place in `keys`
+    /// with the cursor at its value. Crossdock's writer lists a document's fields in the
+    /// order of `keys`, so the next key is first looked for among those after the last one
+    /// read: a byte or two per field passed over, where reading the key and matching it
+    /// against every name took a tenth of `crossdock render`. A key out of that order is read
+    /// and looked up; an unknown one gives `None`.
+    fn keyed_object(&mut self, keys: &[&str], mut field: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        let mut next = 0;
+        loop {
+            let place = match self.key_among(keys, next) {
+                Some(place) => place,
+                None => {
+                    let key = self.str()?;
+                    keys.iter().position(|k| *k == key)?
+                }
+            };
+            self.eat(b':')?;
+            field(self, place)?;
+            next = place + 1;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The place in `keys`, from `from` on, of the key (a string without escapes) the cursor
+    /// is at, which it then passes; `None`, the cursor left at the key, when it is none of
+    /// those.
+    fn key_among(&mut self, keys: &[&str], from: usize) -> Option<usize> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let rest = self.bytes.get(self.at + 1..)?;
+        let place = (from..keys.len()).find(|&i| {
+            let key = keys[i].as_bytes();
+            rest.get(key.len()) == Some(&b'"') && rest.get(..key.len()).is_some_and(|text| same_short(text, key))
+        })?;
+        self.at += keys[place].len() + 2;
+        Some(place)
+    }
+
     fn array<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         self.eat(b'[')?;
         let mut items = Vec::new();
@@ -270,27 +351,21 @@ impl<'a> Cursor<'a> {
     fn canonical_document(&mut self) -> Option<CanonicalDocument> {
         let (mut seen, mut typed) = (0, false);
         let (mut partner, mut envelope, mut document) = (None, None, None);
-        self.object(|c, key| {
-            fields!(key, seen, {
-                // The document must come after its type, and be a purchase order.
-                "type" 0 => typed = (c.str()? == "purchase_order").then_some(true)?,
-                "partner" 1 => partner = c.opt_string()?,
-                "envelope" 2 => envelope = c.optional(Self::envelope)?,
-                "document" 3 if typed => document = Some(c.purchase_order()?),
-            });
-            Some(())
+        fields!(self, c, seen, {
+            // The document must come after its type, and be a purchase order.
+            "type" 0 => typed = (c.str()? == "purchase_order").then_some(true)?,
+            "partner" 1 => partner = c.opt_string()?,
+            "envelope" 2 => envelope = c.optional(Self::envelope)?,
+            "document" 3 if typed => document = Some(c.purchase_order()?),
         })?;
         Some(CanonicalDocument { partner, envelope, document: Document::PurchaseOrder(document?) })
     }
 
     fn qualified_id(&mut self) -> Option<QualifiedId> {
         let (mut seen, mut qualifier, mut id) = (0, None, None);
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "qualifier" 0 => qualifier = Some(c.string()?),
-                "id" 1 => id = Some(c.string()?),
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "qualifier" 0 => qualifier = Some(c.string()?),
+            "id" 1 => id = Some(c.string()?),
         })?;
         Some(QualifiedId { qualifier: qualifier?, id: id? })
     }
@@ -302,22 +377,19 @@ impl<'a> Cursor<'a> {
         let (mut version_detail, mut group, mut application_sender, mut application_receiver) =
             (None, None, None, None);
         let mut test = false;
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "standard" 0 => standard = Some(c.standard()?),
-                "version" 1 => version = Some(c.string()?),
-                "version_detail" 2 => version_detail = c.opt_string()?,
-                "sender" 3 => sender = Some(c.qualified_id()?),
-                "receiver" 4 => receiver = Some(c.qualified_id()?),
-                "interchange_control_number" 5 => interchange = Some(c.string()?),
-                "group_control_number" 6 => group = c.opt_string()?,
-                "transaction_control_number" 7 => transaction = Some(c.string()?),
-                "transaction_set" 8 => transaction_set = Some(c.string()?),
-                "application_sender" 9 => application_sender = c.opt_string()?,
-                "application_receiver" 10 => application_receiver = c.opt_string()?,
-                "test" 11 => test = c.boolean()?,
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "standard" 0 => standard = Some(c.standard()?),
+            "version" 1 => version = Some(c.string()?),
+            "version_detail" 2 => version_detail = c.opt_string()?,
+            "sender" 3 => sender = Some(c.qualified_id()?),
+            "receiver" 4 => receiver = Some(c.qualified_id()?),
+            "interchange_control_number" 5 => interchange = Some(c.string()?),
+            "group_control_number" 6 => group = c.opt_string()?,
+            "transaction_control_number" 7 => transaction = Some(c.string()?),
+            "transaction_set" 8 => transaction_set = Some(c.string()?),
+            "application_sender" 9 => application_sender = c.opt_string()?,
+            "application_receiver" 10 => application_receiver = c.opt_string()?,
+            "test" 11 => test = c.boolean()?,
         })?;
         Some(Envelope {
             standard: standard?,
@@ -338,35 +410,32 @@ impl<'a> Cursor<'a> {
     fn purchase_order(&mut self) -> Option<PurchaseOrder> {
         let mut po = PurchaseOrder::default();
         let mut seen = 0;
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "po_number" 0 => po.po_number = c.string()?,
-                "purpose" 1 => po.purpose = c.opt_string()?,
-                "purpose_code" 2 => po.purpose_code = c.opt_string()?,
-                "order_type_code" 3 => po.order_type_code = c.opt_string()?,
-                "po_date" 4 => po.po_date = c.opt_date()?,
-                "po_time" 5 => po.po_time = c.opt_time()?,
-                "release_number" 6 => po.release_number = c.opt_string()?,
-                "contract_number" 7 => po.contract_number = c.opt_string()?,
-                "acknowledgment_type_code" 8 => po.acknowledgment_type_code = c.opt_string()?,
-                "invoice_type_code" 9 => po.invoice_type_code = c.opt_string()?,
-                "contract_type_code" 10 => po.contract_type_code = c.opt_string()?,
-                "purchase_category_code" 11 => po.purchase_category_code = c.opt_string()?,
-                "security_level_code" 12 => po.security_level_code = c.opt_string()?,
-                "transaction_type_code" 13 => po.transaction_type_code = c.opt_string()?,
-                "currency" 14 => po.currency = c.opt_string()?,
-                "requested_delivery_date" 15 => po.requested_delivery_date = c.opt_date()?,
-                "requested_ship_date" 16 => po.requested_ship_date = c.opt_date()?,
-                "cancel_after_date" 17 => po.cancel_after_date = c.opt_date()?,
-                "references" 18 => po.references = c.array(Self::reference)?,
-                "contacts" 19 => po.contacts = c.array(Self::contact)?,
-                "notes" 20 => po.notes = c.array(Self::note)?,
-                "parties" 21 => po.parties = c.array(Self::party)?,
-                "lines" 22 => po.lines = c.array_in_place(Self::line)?,
-                "totals" 23 => po.totals = c.optional(Self::totals)?,
-                "extensions" 24 => po.extensions = c.no_extensions()?,
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "po_number" 0 => po.po_number = c.string()?,
+            "purpose" 1 => po.purpose = c.opt_string()?,
+            "purpose_code" 2 => po.purpose_code = c.opt_string()?,
+            "order_type_code" 3 => po.order_type_code = c.opt_string()?,
+            "po_date" 4 => po.po_date = c.opt_date()?,
+            "po_time" 5 => po.po_time = c.opt_time()?,
+            "release_number" 6 => po.release_number = c.opt_string()?,
+            "contract_number" 7 => po.contract_number = c.opt_string()?,
+            "acknowledgment_type_code" 8 => po.acknowledgment_type_code = c.opt_string()?,
+            "invoice_type_code" 9 => po.invoice_type_code = c.opt_string()?,
+            "contract_type_code" 10 => po.contract_type_code = c.opt_string()?,
+            "purchase_category_code" 11 => po.purchase_category_code = c.opt_string()?,
+            "security_level_code" 12 => po.security_level_code = c.opt_string()?,
+            "transaction_type_code" 13 => po.transaction_type_code = c.opt_string()?,
+            "currency" 14 => po.currency = c.opt_string()?,
+            "requested_delivery_date" 15 => po.requested_delivery_date = c.opt_date()?,
+            "requested_ship_date" 16 => po.requested_ship_date = c.opt_date()?,
+            "cancel_after_date" 17 => po.cancel_after_date = c.opt_date()?,
+            "references" 18 => po.references = c.array(Self::reference)?,
+            "contacts" 19 => po.contacts = c.array(Self::contact)?,
+            "notes" 20 => po.notes = c.array(Self::note)?,
+            "parties" 21 => po.parties = c.array(Self::party)?,
+            "lines" 22 => po.lines = c.array_in_place(Self::line)?,
+            "totals" 23 => po.totals = c.optional(Self::totals)?,
+            "extensions" 24 => po.extensions = c.no_extensions()?,
         })?;
         // po_number has no default: serde says it is missing.
         (seen & 1 != 0).then_some(po)
@@ -374,25 +443,22 @@ impl<'a> Cursor<'a> {
 
     fn line(&mut self, line: &mut PurchaseOrderLine) -> Option<()> {
         let mut seen = 0;
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "line_number" 0 => line.line_number = c.opt_string()?,
-                "quantity" 1 => line.quantity = c.opt_decimal()?,
-                "uom" 2 => line.uom = c.opt_string()?,
-                "uom_code" 3 => line.uom_code = c.opt_string()?,
-                "unit_price" 4 => line.unit_price = c.opt_decimal()?,
-                "price_basis" 5 => line.price_basis = c.opt_string()?,
-                "price_type_code" 6 => line.price_type_code = c.opt_string()?,
-                "price_specification_code" 7 => line.price_specification_code = c.opt_string()?,
-                "item_ids" 8 => line.item_ids = c.item_ids()?,
-                "item_id_codes" 9 => line.item_id_codes = c.item_ids()?,
-                "description" 10 => line.description = c.opt_string()?,
-                "requested_delivery_date" 11 => line.requested_delivery_date = c.opt_date()?,
-                "packaging" 12 => line.packaging = c.optional(|c| c.packaging().map(Box::new))?,
-                "references" 13 => line.references = c.array(Self::reference)?,
-                "extensions" 14 => line.extensions = c.no_extensions()?,
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "line_number" 0 => line.line_number = c.opt_string()?,
+            "quantity" 1 => line.quantity = c.opt_decimal()?,
+            "uom" 2 => line.uom = c.opt_string()?,
+            "uom_code" 3 => line.uom_code = c.opt_string()?,
+            "unit_price" 4 => line.unit_price = c.opt_decimal()?,
+            "price_basis" 5 => line.price_basis = c.opt_string()?,
+            "price_type_code" 6 => line.price_type_code = c.opt_string()?,
+            "price_specification_code" 7 => line.price_specification_code = c.opt_string()?,
+            "item_ids" 8 => line.item_ids = c.item_ids()?,
+            "item_id_codes" 9 => line.item_id_codes = c.item_ids()?,
+            "description" 10 => line.description = c.opt_string()?,
+            "requested_delivery_date" 11 => line.requested_delivery_date = c.opt_date()?,
+            "packaging" 12 => line.packaging = c.optional(|c| c.packaging().map(Box::new))?,
+            "references" 13 => line.references = c.array(Self::reference)?,
+            "extensions" 14 => line.extensions = c.no_extensions()?,
         })
     }
 
@@ -412,23 +478,20 @@ impl<'a> Cursor<'a> {
     fn packaging(&mut self) -> Option<ItemPackaging> {
         let mut p = ItemPackaging::default();
         let mut seen = 0;
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "pack" 0 => p.pack = c.opt_decimal()?,
-                "size" 1 => p.size = c.opt_decimal()?,
-                "size_uom" 2 => p.size_uom = c.opt_string()?,
-                "packaging_code" 3 => p.packaging_code = c.opt_string()?,
-                "weight_qualifier" 4 => p.weight_qualifier = c.opt_string()?,
-                "gross_weight" 5 => p.gross_weight = c.opt_decimal()?,
-                "weight_uom" 6 => p.weight_uom = c.opt_string()?,
-                "gross_volume" 7 => p.gross_volume = c.opt_decimal()?,
-                "volume_uom" 8 => p.volume_uom = c.opt_string()?,
-                "length" 9 => p.length = c.opt_decimal()?,
-                "width" 10 => p.width = c.opt_decimal()?,
-                "height" 11 => p.height = c.opt_decimal()?,
-                "dimension_uom" 12 => p.dimension_uom = c.opt_string()?,
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "pack" 0 => p.pack = c.opt_decimal()?,
+            "size" 1 => p.size = c.opt_decimal()?,
+            "size_uom" 2 => p.size_uom = c.opt_string()?,
+            "packaging_code" 3 => p.packaging_code = c.opt_string()?,
+            "weight_qualifier" 4 => p.weight_qualifier = c.opt_string()?,
+            "gross_weight" 5 => p.gross_weight = c.opt_decimal()?,
+            "weight_uom" 6 => p.weight_uom = c.opt_string()?,
+            "gross_volume" 7 => p.gross_volume = c.opt_decimal()?,
+            "volume_uom" 8 => p.volume_uom = c.opt_string()?,
+            "length" 9 => p.length = c.opt_decimal()?,
+            "width" 10 => p.width = c.opt_decimal()?,
+            "height" 11 => p.height = c.opt_decimal()?,
+            "dimension_uom" 12 => p.dimension_uom = c.opt_string()?,
         })?;
         Some(p)
     }
@@ -436,14 +499,11 @@ impl<'a> Cursor<'a> {
     fn totals(&mut self) -> Option<Totals> {
         let mut t = Totals::default();
         let mut seen = 0;
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "line_count" 0 => t.line_count = c.opt_decimal()?,
-                "quantity" 1 => t.quantity = c.opt_decimal()?,
-                "amount" 2 => t.amount = c.opt_decimal()?,
-                "amount_qualifier" 3 => t.amount_qualifier = c.opt_string()?,
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "line_count" 0 => t.line_count = c.opt_decimal()?,
+            "quantity" 1 => t.quantity = c.opt_decimal()?,
+            "amount" 2 => t.amount = c.opt_decimal()?,
+            "amount_qualifier" 3 => t.amount_qualifier = c.opt_string()?,
         })?;
         Some(t)
     }
@@ -483,27 +543,21 @@ impl<'a> Cursor<'a> {
     fn contact(&mut self) -> Option<Contact> {
         let mut contact = Contact::default();
         let mut seen = 0;
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "function_code" 0 => contact.function_code = c.opt_string()?,
-                "name" 1 => contact.name = c.opt_string()?,
-                "phone" 2 => contact.phone = c.opt_string()?,
-                "email" 3 => contact.email = c.opt_string()?,
-                "fax" 4 => contact.fax = c.opt_string()?,
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "function_code" 0 => contact.function_code = c.opt_string()?,
+            "name" 1 => contact.name = c.opt_string()?,
+            "phone" 2 => contact.phone = c.opt_string()?,
+            "email" 3 => contact.email = c.opt_string()?,
+            "fax" 4 => contact.fax = c.opt_string()?,
         })?;
         Some(contact)
     }
 
     fn note(&mut self) -> Option<Note> {
         let (mut seen, mut text, mut code) = (0, None, None);
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "text" 0 => text = Some(c.string()?),
-                "code" 1 => code = c.opt_string()?,
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "text" 0 => text = Some(c.string()?),
+            "code" 1 => code = c.opt_string()?,
         })?;
         Some(Note { text: text?, code })
     }
@@ -511,19 +565,16 @@ impl<'a> Cursor<'a> {
     fn party(&mut self) -> Option<Party> {
         let mut party = Party::default();
         let mut seen = 0;
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "role" 0 => party.role = c.string()?,
-                "role_code" 1 => party.role_code = c.opt_string()?,
-                "name" 2 => party.name = c.opt_string()?,
-                "additional_names" 3 => party.additional_names = c.array(Self::string)?,
-                "id" 4 => party.id = c.optional(Self::party_id)?,
-                "address" 5 => party.address = c.optional(Self::address)?,
-                "contacts" 6 => party.contacts = c.array(Self::contact)?,
-                "references" 7 => party.references = c.array(Self::reference)?,
-                "extensions" 8 => party.extensions = c.no_extensions()?,
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "role" 0 => party.role = c.string()?,
+            "role_code" 1 => party.role_code = c.opt_string()?,
+            "name" 2 => party.name = c.opt_string()?,
+            "additional_names" 3 => party.additional_names = c.array(Self::string)?,
+            "id" 4 => party.id = c.optional(Self::party_id)?,
+            "address" 5 => party.address = c.optional(Self::address)?,
+            "contacts" 6 => party.contacts = c.array(Self::contact)?,
+            "references" 7 => party.references = c.array(Self::reference)?,
+            "extensions" 8 => party.extensions = c.no_extensions()?,
         })?;
         // role has no default: serde says it is missing.
         (seen & 1 != 0).then_some(party)
@@ -532,15 +583,12 @@ impl<'a> Cursor<'a> {
     fn address(&mut self) -> Option<Address> {
         let mut address = Address::default();
         let mut seen = 0;
-        self.object(|c, key| {
-            fields!(key, seen, {
-                "lines" 0 => address.lines = c.array(Self::string)?,
-                "city" 1 => address.city = c.opt_string()?,
-                "region" 2 => address.region = c.opt_string()?,
-                "postal_code" 3 => address.postal_code = c.opt_string()?,
-                "country" 4 => address.country = c.opt_string()?,
-            });
-            Some(())
+        fields!(self, c, seen, {
+            "lines" 0 => address.lines = c.array(Self::string)?,
+            "city" 1 => address.city = c.opt_string()?,
+            "region" 2 => address.region = c.opt_string()?,
+            "postal_code" 3 => address.postal_code = c.opt_string()?,
+            "country" 4 => address.country = c.opt_string()?,
         })?;
         Some(address)
     }
@@ -568,6 +616,32 @@ mod tests {
         serde_json::from_str::<CanonicalDocument>(text).is_err()
     }
 
+    fn reversed(fields: &mut [(String, serde_json::Value)]) {
+        fields.reverse();
+    }
+
+    fn rotated(fields: &mut [(String, serde_json::Value)]) {
+        if !fields.is_empty() {
+            fields.rotate_left(1);
+        }
+    }
+
+    /// Reorders the fields of every object in `value` with `turn`.
+    fn reorder(value: &mut serde_json::Value, turn: fn(&mut [(String, serde_json::Value)])) {
+        match value {
+            serde_json::Value::Object(map) => {
+                let mut fields: Vec<_> = std::mem::take(map).into_iter().collect();
+                turn(&mut fields);
+                for (_, field) in &mut fields {
+                    reorder(field, turn);
+                }
+                map.extend(fields);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|item| reorder(item, turn)),
+            _ => {}
+        }
+    }
+
     fn po(document: &str) -> String {
         format!(r#"{{"type":"purchase_order","partner":"acme","document":{document}}}"#)
     }
@@ -585,7 +659,25 @@ mod tests {
         // Whitespace anywhere JSON allows it.
         let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&text).unwrap()).unwrap();
         assert!(agree(&pretty));
+        // Fields in any order, `type` still first: every object's fields reversed, then
+        // rotated by one (the reader looks for the writer's order first, and for any other
+        // key by name).
+        for turn in [reversed as fn(&mut [(String, serde_json::Value)]), rotated] {
+            let mut value = serde_json::from_str::<serde_json::Value>(&text).unwrap();
+            reorder(&mut value, turn);
+            // Except `type`, which the reader wants before the document.
+            let serde_json::Value::Object(top) = &mut value else { unreachable!() };
+            let kind = top.shift_remove("type").unwrap();
+            top.shift_insert(0, "type".to_owned(), kind);
+            let reordered = serde_json::to_string(&value).unwrap();
+            assert_ne!(reordered, text);
+            assert!(agree(&reordered), "{reordered}");
+        }
         assert!(agree(&format!(" \n\t{}\r\n{}", po(r#"{"po_number":"1"}"#), po(r#"{"po_number":"2"}"#))));
+        // A field whose name starts another's, without that other before it.
+        assert!(agree(&po(
+            r#"{"po_number":"1","lines":[{"line_number":"1","uom_code":"EA","item_id_codes":{"upc":"UP"}}]}"#
+        )));
     }
 
     #[test]
