@@ -16,6 +16,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// line read.
 macro_rules! known_kinds {
     ($($word:literal),* $(,)?) => {
+        const KNOWN: &[&str] = &[$($word),*];
+
         fn known_kind(kind: &str) -> Option<&'static str> {
             match kind {
                 $($word => Some($word),)*
@@ -43,6 +45,9 @@ known_kinds!("buyer", "vendor", "upc", "gtin", "ean", "sku", "manufacturer", "ca
 pub struct ItemIds(Vec<(Cow<'static, str>, String)>);
 
 impl ItemIds {
+    /// The kinds held as static words, for a reader to look for.
+    pub(crate) const KNOWN_KINDS: &'static [&'static str] = KNOWN;
+
     pub fn new() -> Self {
         ItemIds(Vec::new())
     }

@@ -9,6 +9,8 @@
 //! refuses what serde accepts nor accepts what serde refuses; a property test holds the two
 //! equal on generated and damaged documents.
 
+use std::borrow::Cow;
+
 use super::json_writer::{escape_mask, needs_escape};
 use super::purchase_order::ItemPackaging;
 use super::{
@@ -224,14 +226,24 @@ impl<'a> Cursor<'a> {
     }
 
     /// An object, each key handed to `field` with the cursor at its value.
-    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    fn object(&mut self, field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.object_by(Self::str, field)
+    }
+
+    /// An object whose keys `key` reads (giving what `field` is handed with the cursor at
+    /// the key's value).
+    fn object_by<K>(
+        &mut self,
+        mut key: impl FnMut(&mut Self) -> Option<K>,
+        mut field: impl FnMut(&mut Self, K) -> Option<()>,
+    ) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
             self.at += 1;
             return Some(());
         }
         loop {
-            let key = self.str()?;
+            let key = key(self)?;
             self.eat(b':')?;
             field(self, key)?;
             match self.peek()? {
@@ -251,33 +263,20 @@ impl<'a> Cursor<'a> {
     /// read: a byte or two per field passed over, where reading the key and matching it
     /// against every name took a tenth of `crossdock render`. A key out of that order is read
     /// and looked up; an unknown one gives `None`.
-    fn keyed_object(&mut self, keys: &[&str], mut field: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
-        self.eat(b'{')?;
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(());
-        }
+    fn keyed_object(&mut self, keys: &[&str], field: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
         let mut next = 0;
-        loop {
-            let place = match self.key_among(keys, next) {
+        let key = |c: &mut Self| {
+            let place = match c.key_among(keys, next) {
                 Some(place) => place,
                 None => {
-                    let key = self.str()?;
+                    let key = c.str()?;
                     keys.iter().position(|k| *k == key)?
                 }
             };
-            self.eat(b':')?;
-            field(self, place)?;
             next = place + 1;
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                _ => return None,
-            }
-        }
+            Some(place)
+        };
+        self.object_by(key, field)
     }
 
     /// The place in `keys`, from `from` on, of the key (a string without escapes) the cursor
@@ -464,12 +463,17 @@ impl<'a> Cursor<'a> {
 
     fn item_ids(&mut self) -> Option<ItemIds> {
         let mut ids = ItemIds::with_capacity(4);
-        self.object(|c, key| {
-            if ids.contains_key(key) {
+        // A kind the vocabulary names is found without reading its key.
+        let kind = |c: &mut Self| match c.key_among(ItemIds::KNOWN_KINDS, 0) {
+            Some(place) => Some(Cow::Borrowed(ItemIds::KNOWN_KINDS[place])),
+            None => c.str().map(ItemIds::kind),
+        };
+        self.object_by(kind, |c, kind| {
+            if ids.contains_key(&kind) {
                 return None;
             }
             let value = c.string()?;
-            ids.push_new(ItemIds::kind(key), value);
+            ids.push_new(kind, value);
             Some(())
         })?;
         Some(ids)
