@@ -52,11 +52,15 @@ pub(crate) fn x12_cut_into<'a>(def: &SegmentDef, text: &'a str, separator: u8, e
     // equal to `separator` (no borrow runs between bytes, unlike `escape_mask`'s test).
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let repeated = u64::from_le_bytes([separator; 8]);
-    let mut words = text.as_bytes().chunks_exact(8);
+    let separators = |word: &[u8]| {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default()) ^ repeated;
+        !(((x & LOW7) + LOW7) | x | LOW7)
+    };
+    let bytes = text.as_bytes();
+    let mut words = bytes.chunks_exact(8);
     let mut base = 0;
     for word in &mut words {
-        let x = u64::from_le_bytes(word.try_into().unwrap_or_default()) ^ repeated;
-        let mut found = !(((x & LOW7) + LOW7) | x | LOW7);
+        let mut found = separators(word);
         while found != 0 {
             if !cut.ends_at(base + (found.trailing_zeros() / 8) as usize) {
                 return false;
@@ -65,9 +69,23 @@ pub(crate) fn x12_cut_into<'a>(def: &SegmentDef, text: &'a str, separator: u8, e
         }
         base += 8;
     }
-    for (at, &byte) in words.remainder().iter().enumerate() {
-        if byte == separator && !cut.ends_at(base + at) {
-            return false;
+    let rest = words.remainder().len();
+    if rest > 0 && bytes.len() >= 8 {
+        // The last eight bytes as one word, of which only the top `rest` are new: cheaper
+        // than a byte loop over them (segments are 10-60 bytes, so the tail is a good share).
+        base = bytes.len() - 8;
+        let mut found = separators(&bytes[base..]) & (u64::MAX << (8 * (8 - rest)));
+        while found != 0 {
+            if !cut.ends_at(base + (found.trailing_zeros() / 8) as usize) {
+                return false;
+            }
+            found &= found - 1;
+        }
+    } else {
+        for (at, &byte) in words.remainder().iter().enumerate() {
+            if byte == separator && !cut.ends_at(base + at) {
+                return false;
+            }
         }
     }
     // The text's end ends the last element.
