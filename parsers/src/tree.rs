@@ -5,6 +5,8 @@
 
 pub use smallvec::{smallvec, SmallVec};
 
+use std::borrow::Cow;
+
 use crate::delimiters::{Delimiters, Standard};
 use crate::envelope::Event;
 use crate::error::Error;
@@ -45,7 +47,9 @@ pub struct TransactionSet {
 /// A segment: tag and elements.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
-    pub tag: String,
+    /// A literal for the segments a renderer builds (no allocation each), owned for one read
+    /// or decoded.
+    pub tag: Cow<'static, str>,
     pub elements: Vec<Element>,
 }
 
@@ -82,13 +86,13 @@ impl Element {
 }
 
 impl Segment {
-    pub fn new(tag: impl Into<String>, elements: Vec<Element>) -> Self {
+    pub fn new(tag: impl Into<Cow<'static, str>>, elements: Vec<Element>) -> Self {
         Segment { tag: tag.into(), elements }
     }
 
     /// A segment of simple elements.
-    pub fn simple<S: AsRef<str>>(tag: &str, values: &[S]) -> Self {
-        Segment { tag: tag.to_owned(), elements: values.iter().map(|v| Element::simple(v.as_ref())).collect() }
+    pub fn simple<S: AsRef<str>>(tag: impl Into<Cow<'static, str>>, values: &[S]) -> Self {
+        Segment { tag: tag.into(), elements: values.iter().map(|v| Element::simple(v.as_ref())).collect() }
     }
 
     /// Copies a parsed segment, decoding its values.
@@ -109,7 +113,7 @@ impl Segment {
                 }
             })
             .collect();
-        Segment { tag: view.tag().as_str().to_owned(), elements }
+        Segment { tag: Cow::Owned(view.tag().as_str().to_owned()), elements }
     }
 
     /// Value of the element at 1-based `position` (first component of its first repetition).

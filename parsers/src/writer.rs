@@ -210,7 +210,7 @@ struct SegmentWriter<'a> {
 impl SegmentWriter<'_> {
     fn segment(&mut self, segment: &Segment) -> Result<(), WriteError> {
         if crate::segment::Tag::new(segment.tag.as_bytes()).is_none() {
-            return Err(WriteError::InvalidTag { segment: segment.tag.clone() });
+            return Err(WriteError::InvalidTag { segment: segment.tag.to_string() });
         }
         self.out.extend_from_slice(segment.tag.as_bytes());
         for (i, element) in segment.elements.iter().enumerate() {

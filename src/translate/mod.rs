@@ -641,7 +641,7 @@ mod tests {
         for _ in 0..extra {
             elements.push(Element::simple(if roll() % 2 == 0 { "" } else { "X" }));
         }
-        Segment::new(tag, elements)
+        Segment::new(tag.to_owned(), elements)
     }
 
     proptest! {
@@ -714,7 +714,7 @@ mod tests {
         for _ in 0..usize::from(roll() % 8 == 0) {
             elements.push(Element::simple(if roll() % 2 == 0 { "" } else { "X" }));
         }
-        Segment::new(tag, elements)
+        Segment::new(tag.to_owned(), elements)
     }
 
     proptest! {

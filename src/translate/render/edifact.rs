@@ -25,9 +25,9 @@ pub(super) fn body(document: &Document, target: &Target<'_>) -> Result<Vec<tree:
 }
 
 /// A segment from elements given as their components.
-fn seg(tag: &str, elements: &[&[Option<String>]]) -> tree::Segment {
+fn seg(tag: &'static str, elements: &[&[Option<String>]]) -> tree::Segment {
     tree::Segment {
-        tag: tag.to_owned(),
+        tag: tag.into(),
         elements: elements
             .iter()
             .map(|components| tree::Element::composite(components.iter().map(|c| c.clone().unwrap_or_default())))

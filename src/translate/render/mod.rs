@@ -69,7 +69,7 @@ impl Body {
     pub fn extensions(&mut self, extensions: &[Extension]) {
         for extension in extensions {
             let segment = tree::Segment {
-                tag: extension.segment.clone(),
+                tag: extension.segment.clone().into(),
                 elements: extension.elements.iter().map(|e| e.to_tree()).collect(),
             };
             match extension.position {
@@ -118,7 +118,7 @@ pub(crate) fn kept_whole(extensions: &[Extension], tag: &str) -> bool {
 /// Segment helpers.
 /// A segment of simple elements, without the trailing empty ones: they would only be built to
 /// be dropped again (a segment such as PO4 or BEG carries a few values of its dozen).
-pub(crate) fn simple(tag: &str, values: impl IntoIterator<Item = Option<String>>) -> tree::Segment {
+pub(crate) fn simple(tag: &'static str, values: impl IntoIterator<Item = Option<String>>) -> tree::Segment {
     let values = values.into_iter();
     let mut elements = Vec::with_capacity(values.size_hint().0);
     let mut empty = 0;
@@ -132,7 +132,7 @@ pub(crate) fn simple(tag: &str, values: impl IntoIterator<Item = Option<String>>
             _ => empty += 1,
         }
     }
-    tree::Segment { tag: tag.to_owned(), elements }
+    tree::Segment { tag: tag.into(), elements }
 }
 
 pub(crate) fn s(value: &str) -> Option<String> {
