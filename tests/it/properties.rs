@@ -205,7 +205,15 @@ fn purchase_order(standard: Standard) -> impl Strategy<Value = Document> {
         proptest::option::of(text(40)),
         proptest::option::of(date()),
         references(standard),
-        proptest::option::of((whole(3), decimal(3), code(2, 2))),
+        // PO4: pack, size and unit, then now and then each group its syntax notes tie
+        // together (packaging code; weight; volume; dimensions), so PO4s of every length.
+        proptest::option::of((
+            (whole(3), decimal(3), code(2, 2)),
+            proptest::option::of(code(3, 5)),
+            proptest::option::of((decimal(4), code(2, 2))),
+            proptest::option::of((decimal(4), code(2, 2))),
+            proptest::option::of((decimal(3), decimal(3), decimal(3), code(2, 2))),
+        )),
     )
         .prop_map(
             move |(number, quantity, uom, price, (ids, codes), description, delivery, references, packaging)| {
@@ -220,14 +228,31 @@ fn purchase_order(standard: Standard) -> impl Strategy<Value = Document> {
                     item_id_codes: codes,
                     description,
                     requested_delivery_date: delivery,
-                    packaging: (standard == Standard::X12).then_some(packaging).flatten().map(|(pack, size, uom)| {
-                        Box::new(ItemPackaging {
-                            pack: Some(pack),
-                            size: Some(size),
-                            size_uom: Some(uom),
-                            ..ItemPackaging::default()
-                        })
-                    }),
+                    packaging: (standard == Standard::X12).then_some(packaging).flatten().map(
+                        |((pack, size, uom), code, weight, volume, dimensions)| {
+                            let (weight, weight_uom) = weight.unzip();
+                            let (volume, volume_uom) = volume.unzip();
+                            let (length, width, height, dimension_uom) = match dimensions {
+                                Some((l, w, h, u)) => (Some(l), Some(w), Some(h), Some(u)),
+                                None => (None, None, None, None),
+                            };
+                            Box::new(ItemPackaging {
+                                pack: Some(pack),
+                                size: Some(size),
+                                size_uom: Some(uom),
+                                packaging_code: code,
+                                weight_qualifier: weight.map(|_| "G".to_owned()),
+                                gross_weight: weight,
+                                weight_uom,
+                                gross_volume: volume,
+                                volume_uom,
+                                length,
+                                width,
+                                height,
+                                dimension_uom,
+                            })
+                        },
+                    ),
                     references,
                     ..PurchaseOrderLine::default()
                 }
