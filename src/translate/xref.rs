@@ -63,6 +63,10 @@ impl Xref {
 
     /// As `items_inbound`, for the item ids of a line being read.
     pub fn items_inbound_draft(&self, ids: &mut Vec<DraftItemId<'_>>) {
+        // Most profiles have no item table: nothing to look for on every line.
+        if self.items_inbound.is_empty() {
+            return;
+        }
         let theirs = ids.iter().find(|id| id.kind == self.partner_item_key).and_then(|id| id.value.as_deref());
         let Some(ours) = theirs.and_then(|theirs| self.items_inbound.get(theirs)) else { return };
         let ours = Some(Cow::Owned(ours.clone()));
