@@ -78,7 +78,7 @@ impl Xref {
 
     /// The partner's item id for our item id, when we know it and the document lacks it.
     pub fn items_outbound(&self, ids: &ItemIds) -> Option<(String, String)> {
-        if ids.contains_key(&self.partner_item_key) {
+        if self.items_outbound.is_empty() || ids.contains_key(&self.partner_item_key) {
             return None;
         }
         let ours = ids.get(INTERNAL_ITEM_ID)?;
