@@ -60,12 +60,8 @@ pub(crate) fn x12_cut_into<'a>(def: &SegmentDef, text: &'a str, separator: u8, e
     let mut words = bytes.chunks_exact(8);
     let mut base = 0;
     for word in &mut words {
-        let mut found = separators(word);
-        while found != 0 {
-            if !cut.ends_at(base + (found.trailing_zeros() / 8) as usize) {
-                return false;
-            }
-            found &= found - 1;
+        if !cut.ends_in_word(base, separators(word)) {
+            return false;
         }
         base += 8;
     }
@@ -74,12 +70,8 @@ pub(crate) fn x12_cut_into<'a>(def: &SegmentDef, text: &'a str, separator: u8, e
         // The last eight bytes as one word, of which only the top `rest` are new: cheaper
         // than a byte loop over them (segments are 10-60 bytes, so the tail is a good share).
         base = bytes.len() - 8;
-        let mut found = separators(&bytes[base..]) & (u64::MAX << (8 * (8 - rest)));
-        while found != 0 {
-            if !cut.ends_at(base + (found.trailing_zeros() / 8) as usize) {
-                return false;
-            }
-            found &= found - 1;
+        if !cut.ends_in_word(base, separators(&bytes[base..]) & (u64::MAX << (8 * (8 - rest)))) {
+            return false;
         }
     } else {
         for (at, &byte) in words.remainder().iter().enumerate() {
@@ -127,6 +119,19 @@ struct Cut<'d, 'a, 's> {
 }
 
 impl Cut<'_, '_, '_> {
+    /// Elements end at the separators `found` marks (the high bit of each byte) in the word
+    /// at `base`: whether each passes.
+    #[inline(always)]
+    fn ends_in_word(&mut self, base: usize, mut found: u64) -> bool {
+        while found != 0 {
+            if !self.ends_at(base + (found.trailing_zeros() / 8) as usize) {
+                return false;
+            }
+            found &= found - 1;
+        }
+        true
+    }
+
     /// The next element ends at `end` (a separator, or the text's end): whether it passes.
     #[inline(always)]
     fn ends_at(&mut self, end: usize) -> bool {
