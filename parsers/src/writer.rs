@@ -199,6 +199,78 @@ impl Layout {
     }
 }
 
+/// Segments of simple elements written straight to the output, value by value: for a
+/// renderer that would otherwise build a tree only to write it and drop it (for the 850,
+/// building, writing and dropping the tree was two fifths of `crossdock render`'s work).
+/// The bytes are those [`Layout::segment`] writes for the same segment once its trailing
+/// empty elements are dropped. A value holding a delimiter is not written: [`value`]
+/// says so, and the caller writes the segment through a tree to have the error.
+///
+/// [`value`]: SimpleSegments::value
+pub struct SimpleSegments<'a> {
+    layout: &'a Layout,
+    out: &'a mut Vec<u8>,
+    /// Empty elements since the last value: written only if a value follows.
+    empty: usize,
+    written: usize,
+}
+
+impl Layout {
+    /// Writes segments of simple elements into `out` (see [`SimpleSegments`]).
+    pub fn simple_segments<'a>(&'a self, out: &'a mut Vec<u8>) -> SimpleSegments<'a> {
+        SimpleSegments { layout: self, out, empty: 0, written: 0 }
+    }
+}
+
+impl SimpleSegments<'_> {
+    /// Opens a segment; `tag` is a valid tag (a literal of the caller's).
+    #[inline]
+    pub fn begin(&mut self, tag: &'static str) {
+        debug_assert!(crate::segment::Tag::new(tag.as_bytes()).is_some(), "{tag} is not a tag");
+        self.out.extend_from_slice(tag.as_bytes());
+        self.empty = 0;
+    }
+
+    /// The next element: `value`, or an empty element when it is empty. `false` when the
+    /// value holds a delimiter, and nothing was written.
+    #[inline]
+    #[must_use]
+    pub fn value(&mut self, value: &str) -> bool {
+        let bytes = value.as_bytes();
+        if bytes.is_empty() {
+            self.empty += 1;
+            return true;
+        }
+        if bytes.iter().any(|&b| self.layout.delimiter[usize::from(b)]) {
+            return false;
+        }
+        let separator = self.layout.delimiters.element;
+        self.out.extend(std::iter::repeat_n(separator, self.empty + 1));
+        self.empty = 0;
+        self.out.extend_from_slice(bytes);
+        true
+    }
+
+    /// The next element, absent when `None`.
+    #[inline]
+    #[must_use]
+    pub fn opt(&mut self, value: Option<&str>) -> bool {
+        self.value(value.unwrap_or_default())
+    }
+
+    /// Closes the segment: its trailing empty elements are not written.
+    #[inline]
+    pub fn end(&mut self) {
+        self.layout.writer(self.out).terminate();
+        self.written += 1;
+    }
+
+    /// Segments closed so far.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+}
+
 struct SegmentWriter<'a> {
     d: Delimiters,
     delimiter: &'a [bool; 256],

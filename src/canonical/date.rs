@@ -78,13 +78,17 @@ impl Date {
 
     /// `CCYYMMDD`.
     pub fn to_ccyymmdd(&self) -> String {
+        self.write_ccyymmdd(&mut [0; 8]).to_owned()
+    }
+
+    /// `CCYYMMDD` into `buf`, for writers that need no string of its own.
+    pub fn write_ccyymmdd<'b>(&self, buf: &'b mut [u8; 8]) -> &'b str {
         // A Date always holds YYYY-MM-DD in ASCII.
         let b = self.0.as_bytes();
-        let mut digits = Vec::with_capacity(8);
-        digits.extend_from_slice(&b[..4]);
-        digits.extend_from_slice(&b[5..7]);
-        digits.extend_from_slice(&b[8..10]);
-        String::from_utf8(digits).unwrap_or_default()
+        buf[..4].copy_from_slice(&b[..4]);
+        buf[4..6].copy_from_slice(&b[5..7]);
+        buf[6..].copy_from_slice(&b[8..10]);
+        std::str::from_utf8(buf).unwrap_or_default()
     }
 
     /// `YYMMDD`, for versions whose dates have six digits.

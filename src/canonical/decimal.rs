@@ -112,10 +112,13 @@ const MAX_SCALE: u32 = 28;
 /// Room for a sign, 29 digits, a mark and a leading zero.
 const TEXT_MAX: usize = 40;
 
+/// The room `Decimal::write_text` needs.
+pub(crate) const DECIMAL_TEXT: usize = TEXT_MAX;
+
 impl Decimal {
     /// Writes the plain decimal text (`-12.5`, `0.003`, `120`) into `buf`: the hot path of
     /// every quantity and price in a translation, so no formatter machinery.
-    fn write_text(self, buf: &mut [u8; TEXT_MAX]) -> &str {
+    pub(crate) fn write_text(self, buf: &mut [u8; TEXT_MAX]) -> &str {
         // Only ASCII digits, '.' and '-' are written.
         std::str::from_utf8(self.write_ascii(buf)).unwrap_or("0")
     }

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 pub use date::{Date, Time};
+pub(crate) use decimal::DECIMAL_TEXT;
 pub use decimal::{Decimal, Number};
 pub use item_ids::ItemIds;
 pub use purchase_order::{PurchaseOrder, PurchaseOrderLine};

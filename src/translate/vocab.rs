@@ -123,8 +123,13 @@ pub fn purpose(standard: Standard, raw: &str) -> String {
 
 /// The code for a `purpose` word (or the word itself when it is a code).
 pub fn purpose_code(standard: Standard, purpose: &str) -> String {
+    purpose_code_ref(standard, purpose).to_owned()
+}
+
+/// `purpose_code`, borrowed.
+pub fn purpose_code_ref(standard: Standard, purpose: &str) -> &str {
     let table = if standard == Standard::X12 { X12_PURPOSE } else { EDIFACT_PURPOSE };
-    code(table, purpose).map(str::to_owned).unwrap_or_else(|| purpose.to_owned())
+    code(table, purpose).unwrap_or(purpose)
 }
 
 pub fn ack_type(standard: Standard, raw: &str) -> String {
@@ -154,8 +159,13 @@ pub fn role(standard: Standard, raw: &str) -> String {
 }
 
 pub fn role_code(standard: Standard, role: &str) -> String {
+    role_code_ref(standard, role).to_owned()
+}
+
+/// `role_code`, borrowed.
+pub fn role_code_ref(standard: Standard, role: &str) -> &str {
     let table = if standard == Standard::X12 { X12_ROLE } else { EDIFACT_ROLE };
-    code(table, role).map(str::to_owned).unwrap_or_else(|| role.to_owned())
+    code(table, role).unwrap_or(role)
 }
 
 /// The `item_ids` key for a qualifier: the vocabulary's word, or the code in lower case.
@@ -167,9 +177,18 @@ pub fn item_id_key(standard: Standard, qualifier: &str) -> Cow<'static, str> {
 /// The qualifier for an `item_ids` key: the first code of the vocabulary, or the key in
 /// upper case.
 pub fn item_id_qualifier(standard: Standard, key: &str) -> String {
+    item_id_qualifier_ref(standard, key).into_owned()
+}
+
+/// `item_id_qualifier`, borrowed unless the key must be put in upper case.
+pub fn item_id_qualifier_ref(standard: Standard, key: &str) -> Cow<'_, str> {
     let table = if standard == Standard::X12 { X12_ITEM_ID } else { EDIFACT_ITEM_ID };
     let base = key.split('#').next().unwrap_or(key);
-    code(table, base).map(str::to_owned).unwrap_or_else(|| base.to_ascii_uppercase())
+    match code(table, base) {
+        Some(code) => Cow::Borrowed(code),
+        None if !base.bytes().any(|b| b.is_ascii_lowercase()) => Cow::Borrowed(base),
+        None => Cow::Owned(base.to_ascii_uppercase()),
+    }
 }
 
 /// `hierarchy` from BSN05 when the HL levels cannot say.

@@ -78,12 +78,17 @@ impl Xref {
 
     /// The partner's item id for our item id, when we know it and the document lacks it.
     pub fn items_outbound(&self, ids: &ItemIds) -> Option<(String, String)> {
+        self.items_outbound_ref(ids).map(|(key, value)| (key.to_owned(), value.to_owned()))
+    }
+
+    /// `items_outbound`, borrowed.
+    pub fn items_outbound_ref(&self, ids: &ItemIds) -> Option<(&str, &str)> {
         if self.items_outbound.is_empty() || ids.contains_key(&self.partner_item_key) {
             return None;
         }
         let ours = ids.get(INTERNAL_ITEM_ID)?;
         let theirs = self.items_outbound.get(ours)?;
-        Some((self.partner_item_key.clone(), theirs.clone()))
+        Some((&self.partner_item_key, theirs))
     }
 }
 

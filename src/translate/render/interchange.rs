@@ -2,7 +2,7 @@
 //! rendered and checked on its own (so sets can be rendered on several threads), then the
 //! sets are grouped by document type and wrapped in the envelope with counts and trailers.
 
-use crossdock_parsers::tree::TransactionSet;
+use crossdock_parsers::tree::{Segment, TransactionSet};
 use std::io::{self, Write};
 
 use crossdock_parsers::writer::{Layout, WriteError, WriteOptions};
@@ -132,20 +132,35 @@ impl<'a> InterchangeRenderer<'a> {
             decimal_mark: self.spec.delimiters.decimal,
             xref: Some(&self.partner.xref),
         };
-        let body = super::body(document.document, &target).map_err(|e| vec![e.to_string()])?;
         let header = envelope::set_header(&self.spec, kind, &format!("{control_number:04}"));
-        let set = TransactionSet { header, segments: body };
-        let mut bytes = Vec::with_capacity(64 * (set.segments.len() + 2));
-        self.layout.transaction_set(&set, &mut bytes).map_err(|e| vec![e.to_string()])?;
+        let (bytes, segments) = match self.written(&document, &target, &header) {
+            Some(bytes) => {
+                if cfg!(debug_assertions) {
+                    let (through_tree, _) = self.through_tree(document, &target, header)?;
+                    debug_assert!(
+                        bytes == through_tree,
+                        "written straight:\n{}\nthrough the tree:\n{}",
+                        String::from_utf8_lossy(&bytes),
+                        String::from_utf8_lossy(&through_tree)
+                    );
+                }
+                (bytes, None)
+            }
+            None => {
+                let (bytes, set) = self.through_tree(document, &target, header)?;
+                (bytes, Some(set.segments))
+            }
+        };
         // A set the quick verdict vouches for is not read back (reading it back was a fifth
         // of `crossdock render`'s time): an X12 set is cut in place as translation cuts what
         // it receives, an EDIFACT body is judged from its tree. Any other set is checked as
         // written, which also locates each problem. Debug builds (the tests) check both ways
         // and compare the verdicts.
         let delimiters = *self.layout.delimiters();
-        let verdict = match self.spec.standard {
-            Standard::X12 => x12_written_verdict(&bytes, delimiters),
-            Standard::Edifact => edifact_body_verdict(&set.segments, delimiters),
+        let verdict = match (self.spec.standard, &segments) {
+            (Standard::X12, _) => x12_written_verdict(&bytes, delimiters),
+            (Standard::Edifact, Some(segments)) => edifact_body_verdict(segments, delimiters),
+            (Standard::Edifact, None) => None,
         };
         if verdict != Some(true) || cfg!(debug_assertions) {
             let errors = check_rendered(self.spec.standard, delimiters, &bytes);
@@ -158,6 +173,36 @@ impl<'a> InterchangeRenderer<'a> {
             }
         }
         Ok(RenderedSet { kind, bytes })
+    }
+
+    /// The set written straight from the document (`render::body_written`), when that path
+    /// writes it.
+    fn written(&self, document: &CanonicalDocument, target: &Target<'_>, header: &Segment) -> Option<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(4096);
+        self.layout.segment(header, &mut bytes).ok()?;
+        let mut w = self.layout.simple_segments(&mut bytes);
+        super::body_written(&document.document, target, &mut w)?;
+        let count = (w.written() + 2).to_string();
+        let control = header.value(2);
+        w.begin("SE");
+        let closed = w.value(&count) && w.value(control);
+        closed.then(|| w.end())?;
+        Some(bytes)
+    }
+
+    /// The set built as a tree, then written: every document the straight path does not
+    /// write.
+    fn through_tree(
+        &self,
+        document: CanonicalDocument,
+        target: &Target<'_>,
+        header: Segment,
+    ) -> Result<(Vec<u8>, TransactionSet), Vec<String>> {
+        let body = super::body(document.document, target).map_err(|e| vec![e.to_string()])?;
+        let set = TransactionSet { header, segments: body };
+        let mut bytes = Vec::with_capacity(64 * (set.segments.len() + 2));
+        self.layout.transaction_set(&set, &mut bytes).map_err(|e| vec![e.to_string()])?;
+        Ok((bytes, set))
     }
 
     /// Wraps the groups in an interchange numbered `interchange`, X12 groups numbered from
@@ -216,5 +261,132 @@ impl<'a> InterchangeRenderer<'a> {
         let mut trailer = Vec::new();
         layout.interchange_trailer(&shell, count, &mut trailer).map_err(problem)?;
         Ok(Wrapping { header, groups: wrapped, trailer })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An X12 partner with both cross-reference tables, in `dir`.
+    fn partner(dir: &std::path::Path) -> Partner {
+        std::fs::write(dir.join("items.csv"), "partner item id,our item id\nB-100,SKU-000100\n").unwrap();
+        let profile = dir.join("buyerco.toml");
+        std::fs::write(
+            &profile,
+            format!(
+                "id = \"buyerco\"\n[x12]\ninterchange_id = \"ZZ:BUYERCO\"\nour_interchange_id = \"ZZ:CROSSDOCK\"\n\
+                 version = \"004010\"\n[documents]\nsend = [\"850\"]\n[xref]\nuom = {{ CA = \"CASE\" }}\n\
+                 items = \"{}\"\npartner_item_id = \"buyer\"\n",
+                dir.join("items.csv").display()
+            ),
+        )
+        .unwrap();
+        crate::config::partner::load_file(&profile).unwrap()
+    }
+
+    /// An order with a value in nearly every field the 850 renders, values through both
+    /// tables, gaps inside segments and empty values at their ends.
+    fn order() -> CanonicalDocument {
+        serde_json::from_str(
+            r#"{"type": "purchase_order", "partner": "buyerco", "document": {
+                "po_number": "PO-1", "purpose": "replace", "po_date": "2026-01-05", "release_number": "R1",
+                "contract_number": "", "acknowledgment_type_code": "AC", "currency": "USD",
+                "requested_delivery_date": "2026-02-01", "requested_ship_date": "2026-01-20",
+                "cancel_after_date": "2026-03-01",
+                "references": [{"qualifier": "DP", "value": "042"}, {"qualifier": "IA", "value": "9", "description": "VENDOR"}],
+                "contacts": [{"name": "PAT", "phone": "555-0100", "fax": "555-0101"}, {"function_code": "BD", "email": "a@b.example"}],
+                "notes": [{"text": "FRAGILE"}, {"text": "CALL FIRST", "code": "GEN"}],
+                "parties": [
+                    {"role": "ship_to", "name": "DC 7", "additional_names": ["DOCK 4", "DOOR 2", "REAR"],
+                     "id": {"qualifier": "92", "value": "0007"},
+                     "address": {"lines": ["1 MAIN ST", "UNIT 5", "BLDG C"], "city": "AKRON", "country": "US"},
+                     "references": [{"qualifier": "ZZ", "value": "X"}], "contacts": [{"name": "LEE"}]},
+                    {"role": "ZZ", "role_code": "BY", "name": "HQ"}
+                ],
+                "lines": [
+                    {"line_number": "1", "quantity": 2, "uom": "CASE", "unit_price": 10.5,
+                     "item_ids": {"internal": "SKU-000100", "vendor": "V-1"}},
+                    {"line_number": "2", "quantity": 1.25, "uom": "EACH", "uom_code": "EA", "unit_price": 4, "price_basis": "PE",
+                     "item_ids": {"buyer": "B-9", "xy": "RED"}, "item_id_codes": {"buyer": "IN"},
+                     "description": "WIDGET", "requested_delivery_date": "2026-02-02",
+                     "packaging": {"pack": 6, "size": 0.5, "size_uom": "LB", "height": 12, "dimension_uom": "IN"},
+                     "references": [{"qualifier": "PO", "value": "77"}]},
+                    {"quantity": 3}
+                ],
+                "totals": {"quantity": 6.25, "amount": 33.5}
+            }}"#,
+        )
+        .unwrap()
+    }
+
+    fn header(renderer: &InterchangeRenderer<'_>) -> Segment {
+        envelope::set_header(&renderer.spec, DocumentKind::PurchaseOrder, "0001")
+    }
+
+    fn target<'a>(renderer: &'a InterchangeRenderer<'_>) -> Target<'a> {
+        Target {
+            standard: Standard::X12,
+            version: &renderer.spec.version,
+            decimal_mark: b'.',
+            xref: Some(&renderer.partner.xref),
+        }
+    }
+
+    #[test]
+    fn an_order_written_straight_reads_as_the_one_written_through_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let partner = partner(dir.path());
+        let renderer = InterchangeRenderer::new(&partner).unwrap();
+        let (target, header) = (target(&renderer), header(&renderer));
+        let straight = renderer.written(&order(), &target, &header).expect("the order is written straight");
+        let (through_tree, _) = renderer.through_tree(order(), &target, header).unwrap();
+        assert_eq!(String::from_utf8(straight.clone()).unwrap(), String::from_utf8(through_tree).unwrap());
+        let text = String::from_utf8(straight).unwrap();
+        // The tables both ways (CASE → CA, our SKU-000100 → their B-100), a qualifier for an
+        // unknown kind, the gaps, and the count.
+        for expected in [
+            "BEG*05*SA*PO-1*R1*20260105**AC~",
+            "PO1*1*2*CA*10.5**VP*V-1*BP*B-100~",
+            "PO1*2*1.25*EA*4*PE*IN*B-9*XY*RED~",
+            "PO1**3~",
+            "PO4*6*0.5*LB*********12*IN~",
+            "N2*DOCK 4*DOOR 2~\nN2*REAR~",
+            "N4*AKRON***US~",
+            "PER*IC*PAT*TE*555-0100*FX*555-0101~",
+            "CTT*3*6.25~\nAMT*TT*33.5~",
+            "SE*31*0001~",
+        ] {
+            assert!(text.contains(expected), "{expected} is not in\n{text}");
+        }
+    }
+
+    #[test]
+    fn orders_the_straight_path_does_not_write_go_through_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let partner = partner(dir.path());
+        let renderer = InterchangeRenderer::new(&partner).unwrap();
+        let separator = char::from(renderer.layout.delimiters().element);
+        let edit = |change: &dyn Fn(&mut crate::canonical::PurchaseOrder)| {
+            let mut document = order();
+            let crate::canonical::Document::PurchaseOrder(po) = &mut document.document else { unreachable!() };
+            change(po);
+            document
+        };
+        let with_extension = edit(&|po| {
+            po.lines[1].extensions.push(serde_json::from_str(r#"{"segment": "MSG", "elements": ["HI"]}"#).unwrap())
+        });
+        let with_separator = edit(&|po| po.parties[0].address.as_mut().unwrap().lines[1] = format!("UNIT{separator}5"));
+        let without_date = edit(&|po| po.po_date = None);
+        for document in [&with_extension, &with_separator, &without_date] {
+            assert!(renderer.written(document, &target(&renderer), &header(&renderer)).is_none());
+        }
+        // Then the tree writes the extension, and words the problems.
+        let set = renderer.transaction_set(with_extension, 1).unwrap();
+        assert!(String::from_utf8(set.bytes).unwrap().contains("REF*PO*77~\nDTM*002*20260202~\nMSG*HI~"));
+        let problems = renderer.transaction_set(with_separator, 1).unwrap_err();
+        assert!(problems[0].contains("N302") && problems[0].contains("element separator"), "{problems:?}");
+        let problems = renderer.transaction_set(without_date, 1).unwrap_err();
+        assert_eq!(problems, ["po_date is required to render a purchase order"]);
     }
 }

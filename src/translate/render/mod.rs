@@ -12,6 +12,7 @@ pub mod interchange;
 mod x12;
 
 use crossdock_parsers::tree;
+use crossdock_parsers::writer::SimpleSegments;
 
 use super::Xref;
 use crate::canonical::{Document, Extension, Standard};
@@ -43,6 +44,17 @@ pub fn body(document: Document, target: &Target<'_>) -> Result<Vec<tree::Segment
     match target.standard {
         Standard::X12 => x12::body(document, target),
         Standard::Edifact => edifact::body(&document, target),
+    }
+}
+
+/// The body of a document written straight into `w` when this path writes it, without a
+/// tree: an X12 850 without extensions, which is nearly every order a `crossdock render`
+/// renders. The same bytes as `body` then written; `None` (with bytes to drop after where
+/// `w` started) for the tree to write.
+pub(crate) fn body_written(document: &Document, target: &Target<'_>, w: &mut SimpleSegments<'_>) -> Option<()> {
+    match (target.standard, document) {
+        (Standard::X12, Document::PurchaseOrder(po)) => x12::purchase_order_written(po, target, w),
+        _ => None,
     }
 }
 

@@ -1,12 +1,13 @@
 //! Canonical to X12: 850, 855, 856 bodies in the standard's segment order.
 
 use crossdock_parsers::tree;
+use crossdock_parsers::writer::SimpleSegments;
 
 use super::{kept_whole, s, simple, Body, RenderError, Target};
 use crate::canonical::purchase_order::ItemPackaging;
 use crate::canonical::{
     Contact, Date, Decimal, Document, Item, ItemIds, Note, Order, Pack, Party, PurchaseOrder, PurchaseOrderAck,
-    Reference, ShipNotice, Standard, Totals,
+    Reference, ShipNotice, Standard, Totals, DECIMAL_TEXT,
 };
 use crate::translate::vocab;
 use crate::translate::xref::INTERNAL_ITEM_ID;
@@ -231,6 +232,200 @@ fn purchase_order(po: PurchaseOrder, target: &Target<'_>, body: &mut Body) -> Re
     }
     totals(&po.totals, body, line_count);
     Ok(())
+}
+
+/// `purchase_order` written straight into `w`, without a tree: the same bytes. `None`
+/// when the order is not one this path writes, with nothing to undo but the bytes after
+/// where it started: an order with extensions (which wait for their positions), without
+/// its number or date (an error the tree path words), or with a delimiter in a value.
+pub(super) fn purchase_order_written(
+    po: &PurchaseOrder,
+    target: &Target<'_>,
+    w: &mut SimpleSegments<'_>,
+) -> Option<()> {
+    let has_extensions = !po.extensions.is_empty()
+        || po.parties.iter().any(|p| !p.extensions.is_empty())
+        || po.lines.iter().any(|l| !l.extensions.is_empty());
+    if has_extensions || po.po_number.is_empty() {
+        return None;
+    }
+    let po_date = po.po_date.as_ref()?;
+    let purpose = match (&po.purpose_code, &po.purpose) {
+        (Some(code), _) => code.as_str(),
+        (None, Some(purpose)) => vocab::purpose_code_ref(Standard::X12, purpose),
+        (None, None) => "00",
+    };
+    w.begin("BEG");
+    let mut date = [0; 8];
+    let written = w.value(purpose)
+        && w.value(po.order_type_code.as_deref().unwrap_or("SA"))
+        && w.value(&po.po_number)
+        && w.opt(po.release_number.as_deref())
+        && w.value(po_date.write_ccyymmdd(&mut date))
+        && [
+            &po.contract_number,
+            &po.acknowledgment_type_code,
+            &po.invoice_type_code,
+            &po.contract_type_code,
+            &po.purchase_category_code,
+            &po.security_level_code,
+            &po.transaction_type_code,
+        ]
+        .into_iter()
+        .all(|v| w.opt(v.as_deref()));
+    end(w, written)?;
+    if let Some(currency) = &po.currency {
+        w.begin("CUR");
+        let written = w.value("BY") && w.value(currency);
+        end(w, written)?;
+    }
+    po.references.iter().try_for_each(|r| reference_written(r, w))?;
+    po.contacts.iter().try_for_each(|c| contact_written(c, w))?;
+    date_written("002", &po.requested_delivery_date, w)?;
+    date_written("010", &po.requested_ship_date, w)?;
+    date_written("001", &po.cancel_after_date, w)?;
+    for n in &po.notes {
+        let written = match &n.code {
+            None => {
+                w.begin("MSG");
+                w.value(&n.text)
+            }
+            Some(code) => {
+                w.begin("NTE");
+                w.value(code) && w.value(&n.text)
+            }
+        };
+        end(w, written)?;
+    }
+    po.parties.iter().try_for_each(|p| party_written(p, w))?;
+    let mut number = [0; DECIMAL_TEXT];
+    for line in &po.lines {
+        w.begin("PO1");
+        let uom = line.uom_code.as_deref().or_else(|| {
+            let ours = line.uom.as_deref()?;
+            Some(target.xref.and_then(|x| x.uom_outbound(ours)).unwrap_or(ours))
+        });
+        let mut written = w.opt(line.line_number.as_deref())
+            && w.opt(decimal(&line.quantity, &mut number))
+            && w.opt(uom)
+            && w.opt(decimal(&line.unit_price, &mut number))
+            && w.opt(line.price_basis.as_deref());
+        // An `ItemIds` holds each kind once, so finding a kind's code is removing it, as
+        // `owned_item_id_pairs` does.
+        for (key, value) in &line.item_ids {
+            if !written || key == INTERNAL_ITEM_ID {
+                continue;
+            }
+            written = match line.item_id_codes.get(key) {
+                Some(code) => w.value(code),
+                None => w.value(&vocab::item_id_qualifier_ref(Standard::X12, key)),
+            } && w.value(value);
+        }
+        if let Some((key, value)) = target.xref.and_then(|x| x.items_outbound_ref(&line.item_ids)) {
+            written = written && w.value(&vocab::item_id_qualifier_ref(Standard::X12, key)) && w.value(value);
+        }
+        end(w, written)?;
+        if let Some(text) = &line.description {
+            w.begin("PID");
+            let written = w.value("F") && w.value("") && w.value("") && w.value("") && w.value(text);
+            end(w, written)?;
+        }
+        if let Some(p) = &line.packaging {
+            w.begin("PO4");
+            let written = w.opt(decimal(&p.pack, &mut number))
+                && w.opt(decimal(&p.size, &mut number))
+                && w.opt(p.size_uom.as_deref())
+                && w.opt(p.packaging_code.as_deref())
+                && w.opt(p.weight_qualifier.as_deref())
+                && w.opt(decimal(&p.gross_weight, &mut number))
+                && w.opt(p.weight_uom.as_deref())
+                && w.opt(decimal(&p.gross_volume, &mut number))
+                && w.opt(p.volume_uom.as_deref())
+                && w.opt(decimal(&p.length, &mut number))
+                && w.opt(decimal(&p.width, &mut number))
+                && w.opt(decimal(&p.height, &mut number))
+                && w.opt(p.dimension_uom.as_deref());
+            end(w, written)?;
+        }
+        line.references.iter().try_for_each(|r| reference_written(r, w))?;
+        date_written("002", &line.requested_delivery_date, w)?;
+    }
+    if let Some(t) = &po.totals {
+        w.begin("CTT");
+        let count = t.line_count.map(|c| c.to_string()).unwrap_or_else(|| po.lines.len().to_string());
+        let written = w.value(&count) && w.opt(decimal(&t.quantity, &mut number));
+        end(w, written)?;
+        if let Some(amount) = &t.amount {
+            w.begin("AMT");
+            let written =
+                w.value(t.amount_qualifier.as_deref().unwrap_or("TT")) && w.opt(decimal(&Some(*amount), &mut number));
+            end(w, written)?;
+        }
+    }
+    Some(())
+}
+
+/// Closes the segment when all its values were written.
+fn end(w: &mut SimpleSegments<'_>, written: bool) -> Option<()> {
+    written.then(|| w.end())
+}
+
+fn decimal<'b>(value: &Option<Decimal>, buf: &'b mut [u8; DECIMAL_TEXT]) -> Option<&'b str> {
+    value.as_ref().map(|v| v.write_text(buf))
+}
+
+fn reference_written(r: &Reference, w: &mut SimpleSegments<'_>) -> Option<()> {
+    w.begin("REF");
+    let written = w.value(&r.qualifier) && w.value(&r.value) && w.opt(r.description.as_deref());
+    end(w, written)
+}
+
+fn contact_written(c: &Contact, w: &mut SimpleSegments<'_>) -> Option<()> {
+    w.begin("PER");
+    let mut written = w.value(c.function_code.as_deref().unwrap_or("IC")) && w.opt(c.name.as_deref());
+    for (qualifier, number) in [("TE", &c.phone), ("EM", &c.email), ("FX", &c.fax)] {
+        if let Some(number) = number {
+            written = written && w.value(qualifier) && w.value(number);
+        }
+    }
+    end(w, written)
+}
+
+fn date_written(qualifier: &'static str, date: &Option<Date>, w: &mut SimpleSegments<'_>) -> Option<()> {
+    let Some(date) = date else { return Some(()) };
+    w.begin("DTM");
+    let written = w.value(qualifier) && w.value(date.write_ccyymmdd(&mut [0; 8]));
+    end(w, written)
+}
+
+fn party_written(p: &Party, w: &mut SimpleSegments<'_>) -> Option<()> {
+    w.begin("N1");
+    let code = p.role_code.as_deref().unwrap_or_else(|| vocab::role_code_ref(Standard::X12, &p.role));
+    let written = w.value(code)
+        && w.opt(p.name.as_deref())
+        && w.opt(p.id.as_ref().map(|id| id.qualifier.as_str()))
+        && w.opt(p.id.as_ref().map(|id| id.value.as_str()));
+    end(w, written)?;
+    for names in p.additional_names.chunks(2) {
+        w.begin("N2");
+        let written = names.iter().all(|n| w.value(n));
+        end(w, written)?;
+    }
+    if let Some(address) = &p.address {
+        for lines in address.lines.chunks(2) {
+            w.begin("N3");
+            let written = lines.iter().all(|l| w.value(l));
+            end(w, written)?;
+        }
+        let parts = [&address.city, &address.region, &address.postal_code, &address.country];
+        if parts.iter().any(|part| part.is_some()) {
+            w.begin("N4");
+            let written = parts.into_iter().all(|part| w.opt(part.as_deref()));
+            end(w, written)?;
+        }
+    }
+    p.references.iter().try_for_each(|r| reference_written(r, w))?;
+    p.contacts.iter().try_for_each(|c| contact_written(c, w))
 }
 
 fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Body) -> Result<(), RenderError> {
