@@ -23,7 +23,7 @@ use openssl::pkey::PKey;
 use openssl::x509::X509;
 
 mod common;
-use common::{connect, erp_stand_in, read_address};
+use common::{connect, crossdock, erp_stand_in, read_address};
 
 const OPENAS2: [(usize, f64); 2] = [(1, 155.0), (16, 350.0)];
 
@@ -145,7 +145,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let mut gateway = std::process::Command::new(env!("CARGO_BIN_EXE_crossdock"))
+    let mut gateway = std::process::Command::new(crossdock())
         .args(["serve", "--config", "crossdock.toml"])
         .current_dir(dir)
         .env("RUST_LOG", "warn")

@@ -26,7 +26,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 mod common;
-use common::{connect, erp_stand_in, read_address};
+use common::{connect, crossdock, erp_stand_in, read_address};
 
 const CONNECTIONS: usize = 32;
 
@@ -85,11 +85,7 @@ async fn bench(duration: Duration) {
     let scratch = tempfile::tempdir().unwrap();
     let sample = scratch.path().join("sample.edi");
     std::fs::write(&sample, body(1)).unwrap();
-    let check = std::process::Command::new(env!("CARGO_BIN_EXE_crossdock"))
-        .args(["parse", "--check"])
-        .arg(&sample)
-        .output()
-        .unwrap();
+    let check = std::process::Command::new(crossdock()).args(["parse", "--check"]).arg(&sample).output().unwrap();
     assert!(check.status.success(), "the load's 850 is not valid: {}", String::from_utf8_lossy(&check.stderr));
 
     // Phase 1: the baseline.
@@ -124,7 +120,7 @@ async fn bench(duration: Duration) {
         ),
     )
     .unwrap();
-    let mut gateway = std::process::Command::new(env!("CARGO_BIN_EXE_crossdock"))
+    let mut gateway = std::process::Command::new(crossdock())
         .args(["serve", "--config", "crossdock.toml"])
         .current_dir(&gateway_dir)
         .env("RUST_LOG", "warn")

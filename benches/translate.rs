@@ -4,20 +4,24 @@
 //! - generates a VICS-style 850 file of that size (the parser benchmark's generator);
 //! - baseline: the `edi` 0.4 crate parsing it and serializing its tree with serde_json (read
 //!   the file, parse, write the JSON to /dev/null), in this process;
-//! - `crossdock translate` of the file to canonical JSON (/dev/null), the release binary;
+//! - `crossdock translate` of the file to canonical JSON (/dev/null);
 //! - `crossdock render` of that canonical JSON back to the partner's X12 (/dev/null).
 //!
-//! Nine rounds run the three in turn (so a slower minute of the machine falls on all three);
-//! the median time of each is reported, and for translate also the median of the nine
-//! rounds' own ratios to the baseline: on a shared machine whose speed moves from minute to
-//! minute, the ratio within a round compares the two in the same minute. MB/s counts the EDI
-//! bytes (input for parsing and translating, output for rendering).
+//! The crossdock commands run from the binary cargo built for the bench and, when
+//! `CROSSDOCK_RELEASE_BIN` names one, also from the profile-guided release build of
+//! `scripts/build-release.sh`, side by side in the same rounds.
+//!
+//! Nine rounds run them all in turn (so a slower minute of the machine falls on all); the
+//! median time of each is reported, and for translate also the median of the nine rounds'
+//! own ratios to the baseline: on a shared machine whose speed moves from minute to minute,
+//! the ratio within a round compares the two in the same minute. MB/s counts the EDI bytes
+//! (input for parsing and translating, output for rendering).
 
 #[path = "../parsers/benches/generate/mod.rs"]
 mod generate;
 
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -53,8 +57,8 @@ fn time(run: impl FnOnce()) -> (Duration, Duration) {
     (wall, used)
 }
 
-fn crossdock(dir: &Path, args: &[&str], stdout: Stdio) {
-    let status = Command::new(env!("CARGO_BIN_EXE_crossdock"))
+fn crossdock(binary: &Path, dir: &Path, args: &[&str], stdout: Stdio) {
+    let status = Command::new(binary)
         .args(args)
         .current_dir(dir)
         .env("SOURCE_DATE_EPOCH", "1768480200")
@@ -64,8 +68,27 @@ fn crossdock(dir: &Path, args: &[&str], stdout: Stdio) {
     assert!(status.success(), "crossdock {args:?} failed");
 }
 
+/// A crossdock binary the bench times, and what it is.
+struct Binary {
+    path: PathBuf,
+    build: &'static str,
+}
+
+/// Each binary's translate and render runs.
+#[derive(Default)]
+struct Runs {
+    translates: Vec<(Duration, Duration)>,
+    renders: Vec<(Duration, Duration)>,
+}
+
 fn main() {
     let megabytes: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(50);
+    let mut binaries = vec![Binary { path: env!("CARGO_BIN_EXE_crossdock").into(), build: "cargo build" }];
+    if let Some(path) = std::env::var_os("CROSSDOCK_RELEASE_BIN") {
+        let path = PathBuf::from(path);
+        assert!(path.is_file(), "CROSSDOCK_RELEASE_BIN: no file at {}", path.display());
+        binaries.push(Binary { path, build: "release build, PGO" });
+    }
     let dir = tempfile::tempdir().unwrap();
     let edi_path = dir.path().join("850.edi");
     let edi = generate::generate(generate::Kind::parse("850").unwrap(), megabytes * 1024 * 1024, 42);
@@ -81,17 +104,16 @@ fn main() {
 
     // The canonical JSON for rendering, and the rendered size (what render produces).
     let json_path = dir.path().join("850.jsonl");
-    crossdock(dir.path(), &["translate", "850.edi"], Stdio::from(std::fs::File::create(&json_path).unwrap()));
+    let first = &binaries[0].path;
+    crossdock(first, dir.path(), &["translate", "850.edi"], Stdio::from(std::fs::File::create(&json_path).unwrap()));
     let rendered_path = dir.path().join("rendered.edi");
-    crossdock(
-        dir.path(),
-        &["render", "--partner", "buyerco", "--data-dir", "data", "850.jsonl"],
-        Stdio::from(std::fs::File::create(&rendered_path).unwrap()),
-    );
+    let render_args = ["render", "--partner", "buyerco", "--data-dir", "data", "850.jsonl"];
+    crossdock(first, dir.path(), &render_args, Stdio::from(std::fs::File::create(&rendered_path).unwrap()));
     let rendered = std::fs::metadata(&rendered_path).unwrap().len() as usize;
 
-    // Rounds of baseline, translate, render in turn.
-    let (mut baselines, mut translates, mut renders) = (Vec::new(), Vec::new(), Vec::new());
+    // Rounds of the baseline, then each binary's translate and render, in turn.
+    let mut baselines = Vec::new();
+    let mut runs: Vec<Runs> = binaries.iter().map(|_| Runs::default()).collect();
     for _ in 0..RUNS {
         // The baseline: edi 0.4 + serde_json.
         baselines.push(time(|| {
@@ -101,17 +123,13 @@ fn main() {
             serde_json::to_writer(&mut out, &document).unwrap();
             out.flush().unwrap();
         }));
-        translates.push(time(|| crossdock(dir.path(), &["translate", "850.edi"], Stdio::null())));
-        renders.push(time(|| {
-            crossdock(dir.path(), &["render", "--partner", "buyerco", "--data-dir", "data", "850.jsonl"], Stdio::null())
-        }));
+        for (binary, runs) in binaries.iter().zip(&mut runs) {
+            runs.translates
+                .push(time(|| crossdock(&binary.path, dir.path(), &["translate", "850.edi"], Stdio::null())));
+            runs.renders.push(time(|| crossdock(&binary.path, dir.path(), &render_args, Stdio::null())));
+        }
     }
-    let ((baseline, baseline_cpu), (translate, translate_cpu), (render, render_cpu)) =
-        (median(&baselines), median(&translates), median(&renders));
 
-    // Each round's translate against its own baseline, by wall time.
-    let ratios: Vec<f64> =
-        baselines.iter().zip(&translates).map(|(b, t)| b.0.as_secs_f64() / t.0.as_secs_f64()).collect();
     let documents = std::fs::read_to_string(&json_path).unwrap().lines().count();
     println!();
     println!(
@@ -123,32 +141,39 @@ fn main() {
     println!();
     println!("| run | time | MB/s of EDI | vs baseline | CPU time |");
     println!("|---|---|---|---|---|");
+    let (baseline, baseline_cpu) = median(&baselines);
     let base = mb(edi.len(), baseline);
     println!(
         "| baseline: `edi` 0.4 parse + serde_json | {:.2} s | {base:.0} | 1.00x | {:.2} s |",
         baseline.as_secs_f64(),
         baseline_cpu.as_secs_f64()
     );
-    let t = mb(edi.len(), translate);
-    println!(
-        "| `crossdock translate` (whole process) | {:.2} s | {t:.0} | {:.2}x | {:.2} s |",
-        translate.as_secs_f64(),
-        t / base,
-        translate_cpu.as_secs_f64()
-    );
-    let r = mb(rendered, render);
-    println!(
-        "| `crossdock render` (whole process, EDI out) | {:.2} s | {r:.0} | {:.2}x | {:.2} s |",
-        render.as_secs_f64(),
-        r / base,
-        render_cpu.as_secs_f64()
-    );
+    for (command, bytes) in [("translate", edi.len()), ("render", rendered)] {
+        for (binary, runs) in binaries.iter().zip(&runs) {
+            let (took, cpu) = median(if command == "translate" { &runs.translates } else { &runs.renders });
+            let speed = mb(bytes, took);
+            let what = if command == "render" { "whole process, EDI out" } else { "whole process" };
+            println!(
+                "| `crossdock {command}` ({}, {what}) | {:.2} s | {speed:.0} | {:.2}x | {:.2} s |",
+                binary.build,
+                took.as_secs_f64(),
+                speed / base,
+                cpu.as_secs_f64()
+            );
+        }
+    }
     println!();
-    let mut sorted = ratios.clone();
-    sorted.sort_by(f64::total_cmp);
-    println!(
-        "translate against the baseline, round by round: median {:.2}x (rounds in order: {})",
-        sorted[sorted.len() / 2],
-        ratios.iter().map(|r| format!("{r:.2}x")).collect::<Vec<_>>().join(", ")
-    );
+    // Each round's translate against its own baseline, by wall time.
+    for (binary, runs) in binaries.iter().zip(&runs) {
+        let ratios: Vec<f64> =
+            baselines.iter().zip(&runs.translates).map(|(b, t)| b.0.as_secs_f64() / t.0.as_secs_f64()).collect();
+        let mut sorted = ratios.clone();
+        sorted.sort_by(f64::total_cmp);
+        println!(
+            "translate ({}) against the baseline, round by round: median {:.2}x (rounds in order: {})",
+            binary.build,
+            sorted[sorted.len() / 2],
+            ratios.iter().map(|r| format!("{r:.2}x")).collect::<Vec<_>>().join(", ")
+        );
+    }
 }

@@ -13,6 +13,19 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
+/// The crossdock binary to run: the release build `CROSSDOCK_RELEASE_BIN` names (the
+/// profile-guided one of `scripts/build-release.sh`), else the one cargo built for the bench.
+pub fn crossdock() -> std::path::PathBuf {
+    match std::env::var_os("CROSSDOCK_RELEASE_BIN") {
+        Some(path) => {
+            let path = std::path::PathBuf::from(path);
+            assert!(path.is_file(), "CROSSDOCK_RELEASE_BIN: no file at {}", path.display());
+            path
+        }
+        None => env!("CARGO_BIN_EXE_crossdock").into(),
+    }
+}
+
 /// The address a server prints after `prefix` on its output (waits up to 30 s).
 pub fn read_address(stream: impl std::io::Read + Send + 'static, prefix: &'static str) -> SocketAddr {
     use std::io::BufRead;
