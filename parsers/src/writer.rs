@@ -265,6 +265,14 @@ impl SimpleSegments<'_> {
         self.written += 1;
     }
 
+    /// A segment of any shape, through the tree writer; `false` when it cannot be written
+    /// (then what it wrote of it is left in the output).
+    pub fn tree_segment(&mut self, segment: &Segment) -> bool {
+        let written = self.layout.segment(segment, self.out).is_ok();
+        self.written += usize::from(written);
+        written
+    }
+
     /// Segments closed so far.
     pub fn written(&self) -> usize {
         self.written

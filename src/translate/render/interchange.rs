@@ -361,31 +361,80 @@ mod tests {
         }
     }
 
+    /// `order` with `change` made to it.
+    fn edited(change: &dyn Fn(&mut crate::canonical::PurchaseOrder)) -> CanonicalDocument {
+        let mut document = order();
+        let crate::canonical::Document::PurchaseOrder(po) = &mut document.document else { unreachable!() };
+        change(po);
+        document
+    }
+
+    fn extension(json: &str) -> crate::canonical::Extension {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn extensions_are_written_straight_where_the_tree_puts_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let partner = partner(dir.path());
+        let renderer = InterchangeRenderer::new(&partner).unwrap();
+        // Unpositioned ones after their container's segments; positioned ones at their place
+        // in the set, wherever they were kept (the header's, a party's, a line's), two at
+        // the same place in the order gathered, one past the end, one with components; a BEG
+        // kept whole instead of the modeled one.
+        let with_extensions = edited(&|po| {
+            po.extensions.push(extension(r#"{"segment": "BEG", "elements": ["00", "SA", "PO-1", "", "20260105", "", "", "", "", "", "", "X"], "position": 2}"#));
+            po.extensions.push(extension(r#"{"segment": "N9", "elements": ["ZZ", "0"], "position": 4}"#));
+            po.extensions.push(extension(r#"{"segment": "MSG", "elements": ["HEADER"]}"#));
+            po.parties[0].extensions.push(extension(r#"{"segment": "FOB", "elements": ["PP"], "position": 4}"#));
+            po.parties[1].extensions.push(extension(r#"{"segment": "N9", "elements": ["AB", "1"]}"#));
+            po.lines[1]
+                .extensions
+                .push(extension(r#"{"segment": "SLN", "elements": ["1", "", "I", ["2", "3"]], "position": 27}"#));
+            po.lines[1].extensions.push(extension(r#"{"segment": "MSG", "elements": ["HI"]}"#));
+            po.lines[2].extensions.push(extension(r#"{"segment": "TXI", "elements": ["TX", "1"], "position": 99}"#));
+        });
+        let (target, header) = (target(&renderer), header(&renderer));
+        let straight = renderer.written(&with_extensions, &target, &header).expect("written straight");
+        let (through_tree, _) = renderer.through_tree(with_extensions, &target, header).unwrap();
+        let text = String::from_utf8(straight).unwrap();
+        assert_eq!(text, String::from_utf8(through_tree).unwrap());
+        for expected in [
+            "ST*850*0001~\nBEG*00*SA*PO-1**20260105*******X~\nCUR*BY*USD~\nN9*ZZ*0~\nFOB*PP~\nREF*DP*042~",
+            "NTE*GEN*CALL FIRST~\nMSG*HEADER~\nN1*ST*DC 7",
+            "N1*BY*HQ~\nN9*AB*1~\nPO1*1",
+            "SLN*1**I*2>3~",
+            "DTM*002*20260202~\nMSG*HI~\nPO1**3~",
+            "AMT*TT*33.5~\nTXI*TX*1~\nSE*",
+        ] {
+            assert!(text.contains(expected), "{expected} is not in\n{text}");
+        }
+        assert_eq!(text.matches("BEG*").count(), 1, "{text}");
+    }
+
     #[test]
     fn orders_the_straight_path_does_not_write_go_through_the_tree() {
         let dir = tempfile::tempdir().unwrap();
         let partner = partner(dir.path());
         let renderer = InterchangeRenderer::new(&partner).unwrap();
         let separator = char::from(renderer.layout.delimiters().element);
-        let edit = |change: &dyn Fn(&mut crate::canonical::PurchaseOrder)| {
-            let mut document = order();
-            let crate::canonical::Document::PurchaseOrder(po) = &mut document.document else { unreachable!() };
-            change(po);
-            document
-        };
-        let with_extension = edit(&|po| {
-            po.lines[1].extensions.push(serde_json::from_str(r#"{"segment": "MSG", "elements": ["HI"]}"#).unwrap())
+        let with_separator =
+            edited(&|po| po.parties[0].address.as_mut().unwrap().lines[1] = format!("UNIT{separator}5"));
+        let extension_with_separator = edited(&|po| {
+            po.lines[0].extensions.push(extension(&format!(r#"{{"segment": "MSG", "elements": ["A{separator}B"]}}"#)))
         });
-        let with_separator = edit(&|po| po.parties[0].address.as_mut().unwrap().lines[1] = format!("UNIT{separator}5"));
-        let without_date = edit(&|po| po.po_date = None);
-        for document in [&with_extension, &with_separator, &without_date] {
+        let bad_tag = edited(&|po| po.extensions.push(extension(r#"{"segment": "msg", "elements": ["HI"]}"#)));
+        let without_date = edited(&|po| po.po_date = None);
+        for document in [&with_separator, &extension_with_separator, &bad_tag, &without_date] {
             assert!(renderer.written(document, &target(&renderer), &header(&renderer)).is_none());
         }
-        // Then the tree writes the extension, and words the problems.
-        let set = renderer.transaction_set(with_extension, 1).unwrap();
-        assert!(String::from_utf8(set.bytes).unwrap().contains("REF*PO*77~\nDTM*002*20260202~\nMSG*HI~"));
-        let problems = renderer.transaction_set(with_separator, 1).unwrap_err();
-        assert!(problems[0].contains("N302") && problems[0].contains("element separator"), "{problems:?}");
+        // Then the tree words the problems.
+        for (document, expected) in [(with_separator, "N302"), (extension_with_separator, "MSG01")] {
+            let problems = renderer.transaction_set(document, 1).unwrap_err();
+            assert!(problems[0].contains(expected) && problems[0].contains("element separator"), "{problems:?}");
+        }
+        let problems = renderer.transaction_set(bad_tag, 1).unwrap_err();
+        assert!(problems[0].contains("msg is not a valid segment tag"), "{problems:?}");
         let problems = renderer.transaction_set(without_date, 1).unwrap_err();
         assert_eq!(problems, ["po_date is required to render a purchase order"]);
     }

@@ -48,9 +48,9 @@ pub fn body(document: Document, target: &Target<'_>) -> Result<Vec<tree::Segment
 }
 
 /// The body of a document written straight into `w` when this path writes it, without a
-/// tree: an X12 850 without extensions, which is nearly every order a `crossdock render`
-/// renders. The same bytes as `body` then written; `None` (with bytes to drop after where
-/// `w` started) for the tree to write.
+/// tree: an X12 850, which is nearly every document a `crossdock render` renders. The same
+/// bytes as `body` then written; `None` (with bytes to drop after where `w` started) for the
+/// tree to write.
 pub(crate) fn body_written(document: &Document, target: &Target<'_>, w: &mut SimpleSegments<'_>) -> Option<()> {
     match (target.standard, document) {
         (Standard::X12, Document::PurchaseOrder(po)) => x12::purchase_order_written(po, target, w),

@@ -6,8 +6,8 @@ use crossdock_parsers::writer::SimpleSegments;
 use super::{kept_whole, s, simple, Body, RenderError, Target};
 use crate::canonical::purchase_order::ItemPackaging;
 use crate::canonical::{
-    Contact, Date, Decimal, Document, Item, ItemIds, Note, Order, Pack, Party, PurchaseOrder, PurchaseOrderAck,
-    Reference, ShipNotice, Standard, Totals, DECIMAL_TEXT,
+    Contact, Date, Decimal, Document, Extension, Item, ItemIds, Note, Order, Pack, Party, PurchaseOrder,
+    PurchaseOrderAck, Reference, ShipNotice, Standard, Totals, DECIMAL_TEXT,
 };
 use crate::translate::vocab;
 use crate::translate::xref::INTERNAL_ITEM_ID;
@@ -234,48 +234,59 @@ fn purchase_order(po: PurchaseOrder, target: &Target<'_>, body: &mut Body) -> Re
     Ok(())
 }
 
-/// `purchase_order` written straight into `w`, without a tree: the same bytes. `None`
-/// when the order is not one this path writes, with nothing to undo but the bytes after
-/// where it started: an order with extensions (which wait for their positions), without
-/// its number or date (an error the tree path words), or with a delimiter in a value.
+/// `purchase_order` written straight into `segments`, without a tree: the same bytes,
+/// extensions included (`Straight` merges them as `Body::finish` does). `None` when the
+/// order cannot be written, with nothing to undo but the bytes after where it started:
+/// without its number or date, with a delimiter in a value, an extension the writer refuses;
+/// then the tree path words the problem.
 pub(super) fn purchase_order_written(
     po: &PurchaseOrder,
     target: &Target<'_>,
-    w: &mut SimpleSegments<'_>,
+    segments: &mut SimpleSegments<'_>,
 ) -> Option<()> {
-    let has_extensions = !po.extensions.is_empty()
-        || po.parties.iter().any(|p| !p.extensions.is_empty())
-        || po.lines.iter().any(|l| !l.extensions.is_empty());
-    if has_extensions || po.po_number.is_empty() {
+    if po.po_number.is_empty() {
         return None;
     }
     let po_date = po.po_date.as_ref()?;
+    // Positioned extensions in the order `Body` gathers them: the header's, each party's,
+    // each line's; a stable sort by position, as `Body::finish` sorts them.
+    let mut waiting: Vec<(u32, &Extension)> = po
+        .extensions
+        .iter()
+        .chain(po.parties.iter().flat_map(|p| &p.extensions))
+        .chain(po.lines.iter().flat_map(|l| &l.extensions))
+        .filter_map(|e| Some((e.position?, e)))
+        .collect();
+    waiting.sort_by_key(|(position, _)| *position);
+    let w = &mut Straight { w: segments, waiting: waiting.into() };
     let purpose = match (&po.purpose_code, &po.purpose) {
         (Some(code), _) => code.as_str(),
         (None, Some(purpose)) => vocab::purpose_code_ref(Standard::X12, purpose),
         (None, None) => "00",
     };
-    w.begin("BEG");
     let mut date = [0; 8];
-    let written = w.value(purpose)
-        && w.value(po.order_type_code.as_deref().unwrap_or("SA"))
-        && w.value(&po.po_number)
-        && w.opt(po.release_number.as_deref())
-        && w.value(po_date.write_ccyymmdd(&mut date))
-        && [
-            &po.contract_number,
-            &po.acknowledgment_type_code,
-            &po.invoice_type_code,
-            &po.contract_type_code,
-            &po.purchase_category_code,
-            &po.security_level_code,
-            &po.transaction_type_code,
-        ]
-        .into_iter()
-        .all(|v| w.opt(v.as_deref()));
-    end(w, written)?;
+    if !kept_whole(&po.extensions, "BEG") {
+        w.begin("BEG")?;
+        let written = w.value(purpose)
+            && w.value(po.order_type_code.as_deref().unwrap_or("SA"))
+            && w.value(&po.po_number)
+            && w.opt(po.release_number.as_deref())
+            && w.value(po_date.write_ccyymmdd(&mut date))
+            && [
+                &po.contract_number,
+                &po.acknowledgment_type_code,
+                &po.invoice_type_code,
+                &po.contract_type_code,
+                &po.purchase_category_code,
+                &po.security_level_code,
+                &po.transaction_type_code,
+            ]
+            .into_iter()
+            .all(|v| w.opt(v.as_deref()));
+        end(w, written)?;
+    }
     if let Some(currency) = &po.currency {
-        w.begin("CUR");
+        w.begin("CUR")?;
         let written = w.value("BY") && w.value(currency);
         end(w, written)?;
     }
@@ -287,20 +298,21 @@ pub(super) fn purchase_order_written(
     for n in &po.notes {
         let written = match &n.code {
             None => {
-                w.begin("MSG");
+                w.begin("MSG")?;
                 w.value(&n.text)
             }
             Some(code) => {
-                w.begin("NTE");
+                w.begin("NTE")?;
                 w.value(code) && w.value(&n.text)
             }
         };
         end(w, written)?;
     }
+    w.extensions(&po.extensions)?;
     po.parties.iter().try_for_each(|p| party_written(p, w))?;
     let mut number = [0; DECIMAL_TEXT];
     for line in &po.lines {
-        w.begin("PO1");
+        w.begin("PO1")?;
         let uom = line.uom_code.as_deref().or_else(|| {
             let ours = line.uom.as_deref()?;
             Some(target.xref.and_then(|x| x.uom_outbound(ours)).unwrap_or(ours))
@@ -326,12 +338,12 @@ pub(super) fn purchase_order_written(
         }
         end(w, written)?;
         if let Some(text) = &line.description {
-            w.begin("PID");
+            w.begin("PID")?;
             let written = w.value("F") && w.value("") && w.value("") && w.value("") && w.value(text);
             end(w, written)?;
         }
         if let Some(p) = &line.packaging {
-            w.begin("PO4");
+            w.begin("PO4")?;
             let written = w.opt(decimal(&p.pack, &mut number))
                 && w.opt(decimal(&p.size, &mut number))
                 && w.opt(p.size_uom.as_deref())
@@ -349,39 +361,118 @@ pub(super) fn purchase_order_written(
         }
         line.references.iter().try_for_each(|r| reference_written(r, w))?;
         date_written("002", &line.requested_delivery_date, w)?;
+        w.extensions(&line.extensions)?;
     }
     if let Some(t) = &po.totals {
-        w.begin("CTT");
+        w.begin("CTT")?;
         let count = t.line_count.map(|c| c.to_string()).unwrap_or_else(|| po.lines.len().to_string());
         let written = w.value(&count) && w.opt(decimal(&t.quantity, &mut number));
         end(w, written)?;
         if let Some(amount) = &t.amount {
-            w.begin("AMT");
+            w.begin("AMT")?;
             let written =
                 w.value(t.amount_qualifier.as_deref().unwrap_or("TT")) && w.opt(decimal(&Some(*amount), &mut number));
             end(w, written)?;
         }
     }
-    Some(())
+    w.finish()
+}
+
+/// `SimpleSegments` with an order's extensions: a positioned one waits for its place in the
+/// set and goes out before the first segment that would take it, as `Body::finish` merges
+/// them; an unpositioned one goes where its container ends. Extensions are written through
+/// the tree writer (their elements may repeat or have components).
+struct Straight<'a, 'o> {
+    w: &'a mut SimpleSegments<'o>,
+    /// By position, first due first.
+    waiting: std::collections::VecDeque<(u32, &'a Extension)>,
+}
+
+impl Straight<'_, '_> {
+    /// Inlined, with the test for waiting extensions first: an order without extensions
+    /// pays one comparison a segment.
+    #[inline(always)]
+    fn begin(&mut self, tag: &'static str) -> Option<()> {
+        if !self.waiting.is_empty() {
+            self.due()?;
+        }
+        self.w.begin(tag);
+        Some(())
+    }
+
+    #[inline]
+    fn value(&mut self, value: &str) -> bool {
+        self.w.value(value)
+    }
+
+    #[inline]
+    fn opt(&mut self, value: Option<&str>) -> bool {
+        self.w.opt(value)
+    }
+
+    /// The positioned extensions whose place has come (the header is position 1).
+    fn due(&mut self) -> Option<()> {
+        while let Some(&(position, extension)) = self.waiting.front() {
+            if position as usize > self.w.written() + 2 {
+                break;
+            }
+            self.waiting.pop_front();
+            self.extension(extension)?;
+        }
+        Some(())
+    }
+
+    /// A container's unpositioned extensions, after its other segments.
+    #[inline(always)]
+    fn extensions(&mut self, extensions: &[Extension]) -> Option<()> {
+        if extensions.is_empty() {
+            return Some(());
+        }
+        self.unpositioned(extensions)
+    }
+
+    fn unpositioned(&mut self, extensions: &[Extension]) -> Option<()> {
+        for extension in extensions.iter().filter(|e| e.position.is_none()) {
+            self.due()?;
+            self.extension(extension)?;
+        }
+        Some(())
+    }
+
+    fn extension(&mut self, extension: &Extension) -> Option<()> {
+        let segment = tree::Segment {
+            tag: extension.segment.clone().into(),
+            elements: extension.elements.iter().map(|e| e.to_tree()).collect(),
+        };
+        self.w.tree_segment(&segment).then_some(())
+    }
+
+    /// The extensions still waiting, positioned past the set's other segments.
+    fn finish(&mut self) -> Option<()> {
+        while let Some((_, extension)) = self.waiting.pop_front() {
+            self.extension(extension)?;
+        }
+        Some(())
+    }
 }
 
 /// Closes the segment when all its values were written.
-fn end(w: &mut SimpleSegments<'_>, written: bool) -> Option<()> {
-    written.then(|| w.end())
+fn end(w: &mut Straight<'_, '_>, written: bool) -> Option<()> {
+    written.then(|| w.w.end())
 }
 
 fn decimal<'b>(value: &Option<Decimal>, buf: &'b mut [u8; DECIMAL_TEXT]) -> Option<&'b str> {
     value.as_ref().map(|v| v.write_text(buf))
 }
 
-fn reference_written(r: &Reference, w: &mut SimpleSegments<'_>) -> Option<()> {
-    w.begin("REF");
+fn reference_written(r: &Reference, w: &mut Straight<'_, '_>) -> Option<()> {
+    w.begin("REF")?;
     let written = w.value(&r.qualifier) && w.value(&r.value) && w.opt(r.description.as_deref());
     end(w, written)
 }
 
-fn contact_written(c: &Contact, w: &mut SimpleSegments<'_>) -> Option<()> {
-    w.begin("PER");
+fn contact_written(c: &Contact, w: &mut Straight<'_, '_>) -> Option<()> {
+    w.begin("PER")?;
     let mut written = w.value(c.function_code.as_deref().unwrap_or("IC")) && w.opt(c.name.as_deref());
     for (qualifier, number) in [("TE", &c.phone), ("EM", &c.email), ("FX", &c.fax)] {
         if let Some(number) = number {
@@ -391,15 +482,15 @@ fn contact_written(c: &Contact, w: &mut SimpleSegments<'_>) -> Option<()> {
     end(w, written)
 }
 
-fn date_written(qualifier: &'static str, date: &Option<Date>, w: &mut SimpleSegments<'_>) -> Option<()> {
+fn date_written(qualifier: &'static str, date: &Option<Date>, w: &mut Straight<'_, '_>) -> Option<()> {
     let Some(date) = date else { return Some(()) };
-    w.begin("DTM");
+    w.begin("DTM")?;
     let written = w.value(qualifier) && w.value(date.write_ccyymmdd(&mut [0; 8]));
     end(w, written)
 }
 
-fn party_written(p: &Party, w: &mut SimpleSegments<'_>) -> Option<()> {
-    w.begin("N1");
+fn party_written(p: &Party, w: &mut Straight<'_, '_>) -> Option<()> {
+    w.begin("N1")?;
     let code = p.role_code.as_deref().unwrap_or_else(|| vocab::role_code_ref(Standard::X12, &p.role));
     let written = w.value(code)
         && w.opt(p.name.as_deref())
@@ -407,25 +498,26 @@ fn party_written(p: &Party, w: &mut SimpleSegments<'_>) -> Option<()> {
         && w.opt(p.id.as_ref().map(|id| id.value.as_str()));
     end(w, written)?;
     for names in p.additional_names.chunks(2) {
-        w.begin("N2");
+        w.begin("N2")?;
         let written = names.iter().all(|n| w.value(n));
         end(w, written)?;
     }
     if let Some(address) = &p.address {
         for lines in address.lines.chunks(2) {
-            w.begin("N3");
+            w.begin("N3")?;
             let written = lines.iter().all(|l| w.value(l));
             end(w, written)?;
         }
         let parts = [&address.city, &address.region, &address.postal_code, &address.country];
         if parts.iter().any(|part| part.is_some()) {
-            w.begin("N4");
+            w.begin("N4")?;
             let written = parts.into_iter().all(|part| w.opt(part.as_deref()));
             end(w, written)?;
         }
     }
     p.references.iter().try_for_each(|r| reference_written(r, w))?;
-    p.contacts.iter().try_for_each(|c| contact_written(c, w))
+    p.contacts.iter().try_for_each(|c| contact_written(c, w))?;
+    w.extensions(&p.extensions)
 }
 
 fn purchase_order_ack(ack: &PurchaseOrderAck, target: &Target<'_>, body: &mut Body) -> Result<(), RenderError> {
