@@ -88,7 +88,7 @@ if [ -z "$address" ]; then
   exit 1
 fi
 split -l 200 850.jsonl outbound-
-for round in 1 2 3; do
+for _ in 1 2 3; do
   for file in "${samples[@]}"; do
     curl -s -o /dev/null -X POST --data-binary @"$file" "http://$address/v1/inbound"
   done
