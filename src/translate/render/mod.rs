@@ -80,10 +80,7 @@ impl Body {
     /// A container's extensions: positioned ones wait for `finish`, the others go here.
     pub fn extensions(&mut self, extensions: &[Extension]) {
         for extension in extensions {
-            let segment = tree::Segment {
-                tag: extension.segment.clone().into(),
-                elements: extension.elements.iter().map(|e| e.to_tree()).collect(),
-            };
+            let segment = extension_segment(extension);
             match extension.position {
                 Some(position) => self.positioned.push((position, segment)),
                 None => self.segments.push(segment),
@@ -102,9 +99,8 @@ impl Body {
         let mut modeled = self.segments.into_iter();
         let mut waiting = self.positioned.into_iter().peekable();
         loop {
-            let here = out.len() as u32 + 2;
             match waiting.peek() {
-                Some((position, _)) if *position <= here => {
+                Some((position, _)) if is_due(*position, out.len()) => {
                     if let Some((_, segment)) = waiting.next() {
                         out.push(segment);
                     }
@@ -119,6 +115,20 @@ impl Body {
             }
         }
     }
+}
+
+/// An extension as the segment it was kept from.
+pub(crate) fn extension_segment(extension: &Extension) -> tree::Segment {
+    tree::Segment {
+        tag: extension.segment.clone().into(),
+        elements: extension.elements.iter().map(|e| e.to_tree()).collect(),
+    }
+}
+
+/// Whether an extension kept at `position` in the transaction set (the header is position 1,
+/// so the body starts at 2) goes before the next segment, `written` body segments in.
+pub(crate) fn is_due(position: u32, written: usize) -> bool {
+    position as usize <= written + 2
 }
 
 /// Whether a key segment (BEG, BAK, BSN, BGM) was kept whole because the model could not hold

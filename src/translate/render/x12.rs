@@ -3,7 +3,7 @@
 use crossdock_parsers::tree;
 use crossdock_parsers::writer::SimpleSegments;
 
-use super::{kept_whole, s, simple, Body, RenderError, Target};
+use super::{extension_segment, is_due, kept_whole, s, simple, Body, RenderError, Target};
 use crate::canonical::purchase_order::ItemPackaging;
 use crate::canonical::{
     Contact, Date, Decimal, Document, Extension, Item, ItemIds, Note, Order, Pack, Party, PurchaseOrder,
@@ -371,7 +371,7 @@ pub(super) fn purchase_order_written(
         if let Some(amount) = &t.amount {
             w.begin("AMT")?;
             let written =
-                w.value(t.amount_qualifier.as_deref().unwrap_or("TT")) && w.opt(decimal(&Some(*amount), &mut number));
+                w.value(t.amount_qualifier.as_deref().unwrap_or("TT")) && w.value(amount.write_text(&mut number));
             end(w, written)?;
         }
     }
@@ -410,10 +410,10 @@ impl Straight<'_, '_> {
         self.w.opt(value)
     }
 
-    /// The positioned extensions whose place has come (the header is position 1).
+    /// The positioned extensions whose place has come.
     fn due(&mut self) -> Option<()> {
         while let Some(&(position, extension)) = self.waiting.front() {
-            if position as usize > self.w.written() + 2 {
+            if !is_due(position, self.w.written()) {
                 break;
             }
             self.waiting.pop_front();
@@ -440,11 +440,7 @@ impl Straight<'_, '_> {
     }
 
     fn extension(&mut self, extension: &Extension) -> Option<()> {
-        let segment = tree::Segment {
-            tag: extension.segment.clone().into(),
-            elements: extension.elements.iter().map(|e| e.to_tree()).collect(),
-        };
-        self.w.tree_segment(&segment).then_some(())
+        self.w.tree_segment(&extension_segment(extension)).then_some(())
     }
 
     /// The extensions still waiting, positioned past the set's other segments.
